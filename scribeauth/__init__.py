@@ -1,0 +1,49 @@
+"""scribeauth: Cognito-federated AWS credentials for Scribe, in the standard AWS credential chain.
+
+Names are loaded on first use (PEP 562) so that ``scribeauth-credentials`` on a cache hit imports
+only the standard library.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "2.0.0"
+
+_LAZY = {
+    "CacheError": "errors",
+    "CodeMismatchError": "errors",
+    "ConfigError": "errors",
+    "ExpiredCodeError": "errors",
+    "MissingIdException": "errors",
+    "NoTerminalError": "errors",
+    "PasswordPolicyError": "errors",
+    "ResourceNotFoundException": "errors",
+    "ScribeAuthError": "errors",
+    "ServiceError": "errors",
+    "ServiceUnavailableError": "errors",
+    "SignInRequired": "errors",
+    "TooManyRequestsException": "errors",
+    "UnauthorizedException": "errors",
+    "UnknownException": "errors",
+    "UserNotConfirmedError": "errors",
+    "AwsCredentials": "models",
+    "Challenge": "models",
+    "Tokens": "models",
+}
+
+__all__ = sorted([*_LAZY, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'scribeauth' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -1,0 +1,131 @@
+"""The exception tree of scribeauth.
+
+Every error the library raises derives from :class:`ScribeAuthError`. Each subclass says what
+the person or program can do about it, and carries the exit code the command-line tools use
+for it (the README has the table)::
+
+    ScribeAuthError                          exit 1   (unexpected; report it)
+    ├── ConfigError                          exit 3   fix the profile / flags / config file
+    │   └── MissingIdException (1.x)                  a client, pool or identity id is missing
+    ├── SignInRequired                       exit 4   run `scribeauth login --profile NAME`
+    │   └── NoTerminalError                           sign-in needs a terminal and none is attached
+    ├── UnauthorizedException (1.x)          exit 5   wrong password / MFA code / token refused
+    │   ├── CodeMismatchError                         the MFA or confirmation code is wrong
+    │   ├── ExpiredCodeError                          the code has expired; ask for a new one
+    │   ├── PasswordPolicyError                       the new password breaks the pool's policy
+    │   └── UserNotConfirmedError                     the account is not confirmed yet
+    ├── ServiceUnavailableError              exit 6   Cognito unreachable / 5xx / timed out: retry
+    │   └── TooManyRequestsException (1.x)            throttled even after retries: wait, retry
+    ├── ServiceError                         exit 7   Cognito answered in a way we cannot use
+    │   ├── ResourceNotFoundException (1.x)           a pool, client or identity does not exist
+    │   └── UnknownException (1.x)                    a reply lacked what it must carry
+    └── CacheError                           exit 8   the cache folder cannot be written
+
+`KeyboardInterrupt` is not wrapped; the command-line tools exit 130 on it.
+
+Messages never contain a password, a token or a secret key: they name the setting, the profile
+or the operation, and the fix.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CacheError",
+    "CodeMismatchError",
+    "ConfigError",
+    "ExpiredCodeError",
+    "MissingIdException",
+    "NoTerminalError",
+    "PasswordPolicyError",
+    "ResourceNotFoundException",
+    "ScribeAuthError",
+    "ServiceError",
+    "ServiceUnavailableError",
+    "SignInRequired",
+    "TooManyRequestsException",
+    "UnauthorizedException",
+    "UnknownException",
+    "UserNotConfirmedError",
+]
+
+
+class ScribeAuthError(Exception):
+    """Base class of every scribeauth error.
+
+    Attributes:
+        exit_code: the exit status the command-line tools use for this class of error.
+    """
+
+    exit_code: int = 1
+
+
+class ConfigError(ScribeAuthError):
+    """A setting is missing or invalid (profile, config file, flag, environment variable)."""
+
+    exit_code = 3
+
+
+class MissingIdException(ConfigError):
+    """A required id (client, user pool or identity pool) was not given. 1.x name."""
+
+
+class SignInRequired(ScribeAuthError):
+    """There is no usable session: the user must sign in again (`scribeauth login`)."""
+
+    exit_code = 4
+
+
+class NoTerminalError(SignInRequired):
+    """Signing in needs a person at a terminal, and none is attached."""
+
+
+class UnauthorizedException(ScribeAuthError):
+    """Cognito refused the credentials: wrong password, code or token. 1.x name."""
+
+    exit_code = 5
+
+
+class CodeMismatchError(UnauthorizedException):
+    """The MFA or confirmation code is wrong."""
+
+
+class ExpiredCodeError(UnauthorizedException):
+    """The MFA or confirmation code (or the challenge session) has expired."""
+
+
+class PasswordPolicyError(UnauthorizedException):
+    """The proposed password does not meet the user pool's password policy."""
+
+
+class UserNotConfirmedError(UnauthorizedException):
+    """The account exists but is not confirmed."""
+
+
+class ServiceUnavailableError(ScribeAuthError):
+    """Cognito could not be reached or kept failing after retries; try again later."""
+
+    exit_code = 6
+
+
+class TooManyRequestsException(ServiceUnavailableError):
+    """Cognito throttled the request even after retries; wait and try again. 1.x name."""
+
+
+class ServiceError(ScribeAuthError):
+    """Cognito answered, but not in a way scribeauth can use."""
+
+    exit_code = 7
+
+
+class ResourceNotFoundException(ServiceError):
+    """The user pool, app client or identity does not exist. 1.x name."""
+
+
+class UnknownException(ServiceError):
+    """A reply lacked something it must carry. 1.x name."""
+
+
+class CacheError(ScribeAuthError):
+    """The cache folder or a cache file cannot be written."""
+
+    exit_code = 8

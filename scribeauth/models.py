@@ -1,0 +1,165 @@
+"""Frozen data: user-pool tokens, AWS credentials, sign-in challenges.
+
+Standard library only (the credential_process cache-hit path imports this module). Every
+``expires_at`` is an aware UTC datetime. Secrets are kept out of ``repr``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from .errors import UnknownException
+
+__all__ = ["AwsCredentials", "Challenge", "Jwt", "Tokens", "format_expiration", "parse_expiration"]
+
+
+def _b64url_decode(part: str) -> bytes:
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+
+@dataclass(frozen=True)
+class Jwt:
+    """A JSON Web Token as Cognito issues it, with its claims read (not verified).
+
+    Use :func:`scribeauth.tokens.verify` to check the signature against the pool's JWKS.
+    """
+
+    raw: str = field(repr=False)
+    claims: Mapping[str, Any] = field(repr=False, compare=False)
+
+    @classmethod
+    def parse(cls, raw: str) -> Jwt:
+        """Reads the claims of a compact JWT.
+
+        Raises:
+            UnknownException: the text is not a JWT with a JSON object payload.
+        """
+        parts = raw.split(".") if isinstance(raw, str) else []
+        if len(parts) != 3:
+            raise UnknownException("Cognito returned a token that is not a JWT")
+        try:
+            claims = json.loads(_b64url_decode(parts[1]))
+        except (ValueError, binascii.Error, UnicodeDecodeError) as err:
+            raise UnknownException("Cognito returned a token whose claims cannot be read") from err
+        if not isinstance(claims, dict):
+            raise UnknownException("Cognito returned a token whose claims are not an object")
+        return cls(raw=raw, claims=claims)
+
+    @property
+    def expires_at(self) -> datetime | None:
+        """The ``exp`` claim as an aware UTC time, or None when absent or malformed."""
+        exp = self.claims.get("exp")
+        if isinstance(exp, bool) or not isinstance(exp, (int, float)):
+            return None
+        try:
+            return datetime.fromtimestamp(exp, tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            return None
+
+    def __str__(self) -> str:
+        return "<jwt>"
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """The tokens of one signed-in user-pool session.
+
+    Attributes:
+        id_token: the id token (its claims name the user).
+        access_token: the access token (for user-pool calls such as ChangePassword).
+        refresh_token: the refresh token, or None when the reply carried none.
+    """
+
+    id_token: str = field(repr=False)
+    access_token: str = field(repr=False)
+    refresh_token: str | None = field(default=None, repr=False)
+
+    @property
+    def id(self) -> Jwt:
+        """The id token with its claims."""
+        return Jwt.parse(self.id_token)
+
+    @property
+    def access(self) -> Jwt:
+        """The access token with its claims."""
+        return Jwt.parse(self.access_token)
+
+    @property
+    def expires_at(self) -> datetime | None:
+        """When the id token expires (aware UTC)."""
+        return self.id.expires_at
+
+    @property
+    def username(self) -> str | None:
+        """The internal username (``cognito:username``, else ``sub``) Cognito hashes on refresh."""
+        claims = self.id.claims
+        name = claims.get("cognito:username") or claims.get("sub")
+        return name if isinstance(name, str) else None
+
+    def with_refresh_token(self, refresh_token: str | None) -> Tokens:
+        """A copy that keeps ``refresh_token`` unless this reply rotated it."""
+        return Tokens(self.id_token, self.access_token, self.refresh_token or refresh_token)
+
+
+@dataclass(frozen=True)
+class AwsCredentials:
+    """Temporary AWS credentials from the identity pool."""
+
+    access_key_id: str
+    secret_access_key: str = field(repr=False)
+    session_token: str = field(repr=False)
+    expires_at: datetime
+
+    def seconds_left(self, now: datetime) -> float:
+        """Seconds until expiry as seen at ``now`` (negative once expired)."""
+        return (self.expires_at - now).total_seconds()
+
+    def to_process_json(self) -> dict[str, Any]:
+        """The credential_process Version 1 document."""
+        return {
+            "Version": 1,
+            "AccessKeyId": self.access_key_id,
+            "SecretAccessKey": self.secret_access_key,
+            "SessionToken": self.session_token,
+            "Expiration": format_expiration(self.expires_at),
+        }
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """A step of sign-in still to be answered (MFA, new password, MFA set-up, ...).
+
+    Attributes:
+        name: Cognito's ChallengeName, e.g. ``SOFTWARE_TOKEN_MFA``.
+        session: the opaque session to send with the answer.
+        parameters: Cognito's ChallengeParameters (never secret).
+        username: the name to answer with (``USER_ID_FOR_SRP`` when Cognito gave one).
+    """
+
+    name: str
+    session: str = field(repr=False)
+    parameters: Mapping[str, str] = field(default_factory=dict)
+    username: str = ""
+
+
+def format_expiration(when: datetime) -> str:
+    """RFC 3339 UTC with a ``Z``, whole seconds: what credential_process consumers expect."""
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_expiration(text: str) -> datetime:
+    """Reads an RFC 3339 time (``Z`` or an offset) as an aware UTC datetime.
+
+    Raises:
+        ValueError: the text is not such a time.
+    """
+    value = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    if value.tzinfo is None:
+        raise ValueError("expiration has no time zone")
+    return value.astimezone(timezone.utc)
