@@ -1,0 +1,394 @@
+"""SigV4 signing of Scribe API (``execute-api``) requests with the profile's current credentials.
+
+Three ways in, from lowest to highest level:
+
+- :func:`sign_request` signs a botocore ``AWSRequest`` in place with any credentials;
+- :func:`send` signs with the credential chain's current credentials for a profile (refreshed
+  as needed) and sends the request with botocore's own HTTP stack;
+- :class:`RequestsAuth` is a ``requests`` auth hook doing the same for each request a
+  ``requests`` session sends (needs the ``requests`` extra).
+
+The payload hash is always signed and sent as ``X-Amz-Content-SHA256``: API Gateway accepts
+``UNSIGNED-PAYLOAD`` only for some services, and Scribe's gateway (like the local stack's)
+verifies the body. botocore and requests are imported inside the functions that need them; this
+module is not on the credential_process path but the package's import rules still apply.
+
+Example::
+
+    from scribeauth.signing import send
+
+    reply = send("GET", "https://abc123.execute-api.eu-west-2.amazonaws.com/prod/items",
+                 profile_name="scribe")
+    print(reply.status, reply.json())
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from .errors import ConfigError, ServiceUnavailableError, SignInRequired
+from .models import AwsCredentials
+
+if TYPE_CHECKING:
+    import boto3
+    import requests
+    from botocore.awsrequest import AWSRequest
+
+__all__ = [
+    "DEFAULT_SERVICE",
+    "DEFAULT_TIMEOUT",
+    "RequestsAuth",
+    "Response",
+    "region_and_service_from_host",
+    "send",
+    "sign_request",
+]
+
+DEFAULT_SERVICE = "execute-api"
+DEFAULT_TIMEOUT = 30.0
+
+# <api-id>.execute-api.<region>.amazonaws.com[.cn] and the private-API (VPC endpoint) form
+# <api-id>-<vpce-id>.execute-api.<region>.vpce.amazonaws.com.
+_EXECUTE_API_HOST = re.compile(
+    r"^[a-z0-9]+(?:-vpce-[a-z0-9]+)?\.execute-api\.(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+)"
+    r"\.(?:vpce\.)?amazonaws\.com(?:\.cn)?\.?$"
+)
+
+
+@dataclass(frozen=True)
+class Response:
+    """One HTTP reply.
+
+    Attributes:
+        status: the HTTP status code.
+        reason: the reason phrase (``"OK"``), empty when the server sent none.
+        headers: the reply's headers in the order received (repeated names kept).
+        body: the reply's body.
+        url: the URL the request went to.
+    """
+
+    status: int
+    reason: str
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = field(default=b"", repr=False)
+    url: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """True for a 2xx status."""
+        return 200 <= self.status < 300
+
+    def header(self, name: str, default: str | None = None) -> str | None:
+        """The first header called ``name`` (any case), else ``default``."""
+        wanted = name.lower()
+        for key, value in self.headers:
+            if key.lower() == wanted:
+                return value
+        return default
+
+    @property
+    def text(self) -> str:
+        """The body decoded as UTF-8 (undecodable bytes replaced)."""
+        return self.body.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        """The body parsed as JSON.
+
+        Raises:
+            ValueError: the body is not JSON.
+        """
+        return json.loads(self.body)
+
+
+def region_and_service_from_host(host: str) -> tuple[str, str] | None:
+    """The SigV4 region and service of an API Gateway host, or None for any other host.
+
+    Args:
+        host: a host name, optionally with ``:port``, e.g.
+            ``abc123.execute-api.eu-west-2.amazonaws.com``.
+
+    Returns:
+        ``(region, "execute-api")`` for an ``execute-api`` host (public or VPC-endpoint form).
+    """
+    name = host.strip().lower()
+    if name.startswith("["):  # an IPv6 literal is never an API Gateway host
+        return None
+    name = name.rsplit(":", 1)[0] if ":" in name else name
+    match = _EXECUTE_API_HOST.match(name)
+    if match is None:
+        return None
+    return match.group("region"), DEFAULT_SERVICE
+
+
+def _frozen(credentials: Any) -> Any:
+    """botocore ``ReadOnlyCredentials`` for whatever credentials object we were given."""
+    from botocore.credentials import ReadOnlyCredentials
+
+    if credentials is None:
+        raise SignInRequired("no AWS credentials to sign with; run: scribeauth login")
+    if hasattr(credentials, "get_frozen_credentials"):
+        # botocore Credentials / RefreshableCredentials: freezing is what triggers a refresh.
+        frozen = credentials.get_frozen_credentials()
+        return ReadOnlyCredentials(frozen.access_key, frozen.secret_key, frozen.token)
+    if isinstance(credentials, AwsCredentials):
+        return ReadOnlyCredentials(
+            credentials.access_key_id, credentials.secret_access_key, credentials.session_token
+        )
+    return ReadOnlyCredentials(credentials.access_key, credentials.secret_key, credentials.token)
+
+
+def sign_request(
+    request: AWSRequest,
+    credentials: Any,
+    *,
+    region: str,
+    service: str = DEFAULT_SERVICE,
+) -> AWSRequest:
+    """Signs ``request`` in place with SigV4, the payload hash signed.
+
+    Args:
+        request: the request; its body may be bytes, str or a seekable file.
+        credentials: botocore ``Credentials`` (frozen right here, so a refreshable one refreshes
+            first), botocore ``ReadOnlyCredentials``, or :class:`scribeauth.AwsCredentials`.
+        region: the SigV4 region (the API's region, not necessarily Cognito's).
+        service: the SigV4 service name.
+
+    Returns:
+        The same request, with ``Authorization``, ``X-Amz-Date``, ``X-Amz-Content-SHA256`` and
+        (for temporary credentials) ``X-Amz-Security-Token`` set.
+    """
+    from botocore.auth import SigV4Auth
+
+    signer = SigV4Auth(_frozen(credentials), service, region)
+    # botocore would send UNSIGNED-PAYLOAD over https when an operation disables payload signing;
+    # execute-api wants the real hash, so force it and send it as a header too.
+    request.context["payload_signing_enabled"] = True
+    if "X-Amz-Content-SHA256" in request.headers:
+        del request.headers["X-Amz-Content-SHA256"]
+    request.headers["X-Amz-Content-SHA256"] = signer.payload(request)
+    signer.add_auth(request)
+    return request
+
+
+def _boto3_session(profile_name: str | None) -> boto3.Session:
+    from .provider import boto3_session
+
+    session: boto3.Session = (
+        boto3_session() if profile_name is None else boto3_session(profile_name=profile_name)
+    )
+    return session
+
+
+def _region_for(url: str, region: str | None, session: boto3.Session | None) -> str:
+    if region:
+        return region
+    from_host = region_and_service_from_host(urlsplit(url).netloc)
+    if from_host is not None:
+        return from_host[0]
+    if session is not None and session.region_name:
+        return session.region_name
+    raise ConfigError(
+        "cannot tell the signing region from the URL; set the profile's region or pass one"
+    )
+
+
+def _service_for(url: str, service: str | None) -> str:
+    if service:
+        return service
+    from_host = region_and_service_from_host(urlsplit(url).netloc)
+    return from_host[1] if from_host is not None else DEFAULT_SERVICE
+
+
+def _session_credentials(session: boto3.Session) -> Any:
+    credentials = session.get_credentials()
+    if credentials is None:
+        raise SignInRequired(
+            f"profile {session.profile_name!r} has no AWS credentials; "
+            f"run: scribeauth login --profile {session.profile_name}"
+        )
+    return credentials
+
+
+def send(
+    method: str,
+    url: str,
+    *,
+    profile_name: str | None = None,
+    headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+    body: bytes | str = b"",
+    session: boto3.Session | None = None,
+    region: str | None = None,
+    service: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> Response:
+    """Signs one request with the profile's current AWS credentials and sends it.
+
+    Args:
+        method: the HTTP method, e.g. ``"GET"``.
+        url: the full URL.
+        profile_name: the profile whose credentials sign (default: ``AWS_PROFILE`` / default);
+            ignored when ``session`` is given.
+        headers: extra request headers.
+        body: the request body.
+        session: a boto3 session to take credentials (and the fallback region) from; default
+            :func:`scribeauth.boto3_session` for ``profile_name``.
+        region: the SigV4 region; default from an execute-api host, else the session's region.
+        service: the SigV4 service; default ``execute-api``.
+        timeout: connect and read timeout in seconds.
+
+    Returns:
+        The reply, whatever its status (check :attr:`Response.ok`).
+
+    Raises:
+        SignInRequired: the profile has no usable session.
+        ConfigError: no signing region can be found.
+        ServiceUnavailableError: the server cannot be reached or timed out.
+    """
+    from botocore.awsrequest import AWSRequest
+    from botocore.exceptions import BotoCoreError
+    from botocore.httpsession import URLLib3Session
+    from botocore.utils import get_environ_proxies
+
+    if session is None:
+        session = _boto3_session(profile_name)
+    signing_region = _region_for(url, region, session)
+    request = AWSRequest(
+        method=method.upper(),
+        url=url,
+        headers=dict(headers.items() if isinstance(headers, Mapping) else headers or ()),
+        data=body.encode("utf-8") if isinstance(body, str) else body,
+    )
+    sign_request(
+        request,
+        _session_credentials(session),
+        region=signing_region,
+        service=_service_for(url, service),
+    )
+    # URLLib3Session takes float seconds; its stubs say int.
+    http = URLLib3Session(timeout=timeout, proxies=get_environ_proxies(url))  # type: ignore[arg-type]
+    try:
+        reply = http.send(request.prepare())
+        content = reply.content
+    except BotoCoreError as err:
+        raise ServiceUnavailableError(
+            f"cannot reach {urlsplit(url).netloc}: {type(err).__name__}"
+        ) from err
+    finally:
+        http.close()
+    raw_headers = getattr(reply.raw, "headers", None)
+    pairs = tuple(raw_headers.items()) if raw_headers is not None else tuple(reply.headers.items())
+    return Response(
+        status=reply.status_code,
+        reason=str(getattr(reply.raw, "reason", "") or ""),
+        headers=tuple((str(k), str(v)) for k, v in pairs),
+        body=content,
+        url=url,
+    )
+
+
+class _RequestsSigner:
+    """The body of :class:`RequestsAuth`; the class itself also derives from requests' AuthBase."""
+
+    def __init__(
+        self,
+        profile_name: str | None = None,
+        *,
+        session: boto3.Session | None = None,
+        region: str | None = None,
+        service: str | None = None,
+    ) -> None:
+        self._profile_name = profile_name
+        self._session = session
+        self._region = region
+        self._service = service
+
+    def __repr__(self) -> str:
+        return f"RequestsAuth(profile_name={self._profile_name!r}, region={self._region!r})"
+
+    @property
+    def session(self) -> boto3.Session:
+        """The boto3 session the credentials come from (built on first use)."""
+        if self._session is None:
+            self._session = _boto3_session(self._profile_name)
+        return self._session
+
+    def __call__(self, prepared: requests.PreparedRequest) -> requests.PreparedRequest:
+        from botocore.awsrequest import AWSRequest
+
+        url = str(prepared.url)
+        from_host = region_and_service_from_host(urlsplit(url).netloc)
+        session = self.session
+        region = from_host[0] if from_host else _region_for(url, self._region, session)
+        service = from_host[1] if from_host else (self._service or DEFAULT_SERVICE)
+        body = prepared.body
+        if body is not None and not isinstance(body, (bytes, str)):
+            raise ConfigError("RequestsAuth signs bytes or str bodies, not streams")
+        # Sign exactly the headers requests will send; the Host header is derived from the URL
+        # the same way urllib3 writes it.
+        request = AWSRequest(
+            method=str(prepared.method),
+            url=url,
+            headers=dict(prepared.headers),
+            data=body or b"",
+        )
+        sign_request(request, _session_credentials(session), region=region, service=service)
+        for name in ("Authorization", "X-Amz-Date", "X-Amz-Content-SHA256"):
+            prepared.headers[name] = request.headers[name]
+        token = request.headers.get("X-Amz-Security-Token")
+        if token is not None:
+            prepared.headers["X-Amz-Security-Token"] = token
+        return prepared
+
+
+_REQUESTS_AUTH_DOC = """A ``requests`` auth hook that SigV4-signs each request it sends.
+
+    Each request is signed with the session's current credentials, refreshed by the credential
+    chain when 20 minutes or less are left. The region and service come from the host when it is
+    an execute-api host, else from the arguments, else the session's region. Needs the
+    ``requests`` extra (``pip install 'scribeauth[requests]'``).
+
+    Example::
+
+        import requests
+        from scribeauth.signing import RequestsAuth
+
+        auth = RequestsAuth(profile_name="scribe")
+        requests.get("https://abc123.execute-api.eu-west-2.amazonaws.com/prod/items", auth=auth)
+
+    Args:
+        profile_name: the profile whose credentials sign; ignored when ``session`` is given.
+        session: a boto3 session to take credentials from.
+        region: the SigV4 region for hosts that do not name one.
+        service: the SigV4 service for hosts that do not name one.
+    """
+
+if TYPE_CHECKING:
+    from requests.auth import AuthBase
+
+    class RequestsAuth(_RequestsSigner, AuthBase):
+        __doc__ = _REQUESTS_AUTH_DOC
+
+
+def __getattr__(name: str) -> Any:
+    # RequestsAuth derives from requests' AuthBase, so the class is built on first use:
+    # importing scribeauth.signing must neither need nor pay for requests.
+    if name != "RequestsAuth":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    try:
+        from requests.auth import AuthBase
+    except ImportError as err:
+        raise ConfigError(
+            "signing with requests needs the requests extra: pip install 'scribeauth[requests]'"
+        ) from err
+    cls = type(
+        "RequestsAuth",
+        (_RequestsSigner, AuthBase),
+        {"__doc__": _REQUESTS_AUTH_DOC, "__module__": __name__, "__qualname__": "RequestsAuth"},
+    )
+    globals()["RequestsAuth"] = cls
+    return cls
