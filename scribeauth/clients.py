@@ -1,0 +1,134 @@
+"""The one place that builds botocore clients for Cognito.
+
+Clients are unsigned (Cognito's sign-in and identity-pool calls need no AWS credentials), so the
+library never walks the credential chain and cannot recurse into its own ``credential_process``.
+Endpoints resolve the standard way, because botocore does it natively once the session sees the
+right profile: ``AWS_ENDPOINT_URL``, ``AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER``,
+``AWS_ENDPOINT_URL_COGNITO_IDENTITY`` and the ``services`` sections of the AWS config file.
+
+Creating a client costs tens of milliseconds, so clients are kept per process, keyed by everything
+that changes what they talk to.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any, Literal
+
+from .errors import ConfigError
+
+__all__ = ["Service", "clear_cache", "make_client"]
+
+Service = Literal["cognito-idp", "cognito-identity"]
+
+USER_AGENT_EXTRA = "scribeauth/2.0.0"
+
+# Anything here changes which endpoint or profile a new client would use.
+_ENV_KEYS = (
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER",
+    "AWS_ENDPOINT_URL_COGNITO_IDENTITY",
+    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+    "AWS_USE_FIPS_ENDPOINT",
+    "AWS_USE_DUALSTACK_ENDPOINT",
+    "AWS_CA_BUNDLE",
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "HOME",
+)
+
+_lock = threading.Lock()
+_clients: dict[tuple[Any, ...], Any] = {}
+
+
+def _file_stamp(path: str) -> tuple[int, int] | None:
+    try:
+        info = os.stat(os.path.expanduser(path))
+    except OSError:
+        return None
+    return info.st_mtime_ns, info.st_size
+
+
+def _cache_key(service: str, region: str, profile: str | None) -> tuple[Any, ...]:
+    env = tuple(os.environ.get(name) for name in _ENV_KEYS)
+    # The config file's `services` sections can change under the same path (tests, `aws configure`).
+    config_file = os.environ.get("AWS_CONFIG_FILE") or "~/.aws/config"
+    return (service, region, profile, env, _file_stamp(config_file))
+
+
+def _session(profile: str | None) -> Any:
+    import botocore.exceptions
+    import botocore.session
+
+    session = botocore.session.get_session()
+    try:
+        available = set(session.available_profiles)
+    except botocore.exceptions.ConfigParseError as err:
+        raise ConfigError("the AWS config file cannot be parsed; fix its syntax") from err
+    if profile is not None and profile in available:
+        session.set_config_variable("profile", profile)
+    elif session.get_config_variable("profile") not in available | {None}:
+        # AWS_PROFILE names a profile the files lack: botocore would raise ProfileNotFound while
+        # building the client. Cognito needs no profile, so read the default one instead.
+        session.get_component("config_store").set_config_variable("profile", None)
+    return session
+
+
+def make_client(service: Service, region: str, profile: str | None = None) -> Any:
+    """An unsigned botocore client for a Cognito service, shared within the process.
+
+    Args:
+        service: ``"cognito-idp"`` (user pools) or ``"cognito-identity"`` (identity pools).
+        region: the region the pool lives in (from its id).
+        profile: the AWS config profile whose ``services`` section may set the endpoint; used
+            only when that profile exists in the config files.
+
+    Returns:
+        A botocore client with short timeouts and botocore's standard retries (4 attempts).
+
+    Raises:
+        ConfigError: the AWS config file cannot be read, or the endpoint settings are invalid.
+    """
+    key = _cache_key(service, region, profile)
+    with _lock:
+        client = _clients.get(key)
+    if client is not None:
+        return client
+
+    import botocore.exceptions
+    from botocore import UNSIGNED
+    from botocore.config import Config
+
+    config = Config(
+        signature_version=UNSIGNED,
+        connect_timeout=5,
+        read_timeout=10,
+        retries={"mode": "standard", "max_attempts": 4},
+        user_agent_extra=USER_AGENT_EXTRA,
+    )
+    try:
+        client = _session(profile).create_client(service, region_name=region, config=config)
+    except (
+        botocore.exceptions.ProfileNotFound,
+        botocore.exceptions.ConfigParseError,
+        botocore.exceptions.InvalidConfigError,
+        botocore.exceptions.InvalidEndpointConfigurationError,
+        botocore.exceptions.InvalidRegionError,
+        ValueError,
+    ) as err:
+        raise ConfigError(
+            f"cannot set up the {service} client for region {region!r}: {err}; "
+            "check the region and the endpoint settings (AWS_ENDPOINT_URL*, `services`)"
+        ) from err
+    with _lock:
+        client = _clients.setdefault(key, client)
+    return client
+
+
+def clear_cache() -> None:
+    """Forgets the clients built so far (tests; long-lived processes after config changes)."""
+    with _lock:
+        _clients.clear()

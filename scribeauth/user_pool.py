@@ -1,0 +1,362 @@
+"""Cognito user-pool calls: one method per cognito-idp operation.
+
+This is the one place a botocore ``ClientError`` (or a transport failure) becomes a scribeauth
+error, and the one place ``SECRET_HASH`` is added for confidential app clients. Every error raised
+here is chained to the botocore error, says in one line what to do, and carries the Cognito error
+code as ``.code`` (None for transport failures). No password, token, session or code ever reaches
+a message: Cognito's own message is kept only when it carries none of them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from . import srp
+from .clients import make_client
+from .errors import (
+    CodeMismatchError,
+    ExpiredCodeError,
+    PasswordPolicyError,
+    ResourceNotFoundException,
+    ScribeAuthError,
+    ServiceError,
+    ServiceUnavailableError,
+    SignInRequired,
+    TooManyRequestsException,
+    UnauthorizedException,
+    UserNotConfirmedError,
+)
+
+__all__ = ["UserPoolClient", "error_code", "srp_not_enabled"]
+
+_SIGN_IN_AGAIN = "sign in again: scribeauth login"
+_WAIT = "wait a minute, then try again"
+_CHECK_IDS = "check scribe_client_id and scribe_user_pool_id (and the pool's region) in the profile"
+
+# Cognito code -> (our class, the fix). Codes not listed become ServiceError.
+_ERRORS: dict[str, tuple[type[ScribeAuthError], str]] = {
+    "NotAuthorizedException": (UnauthorizedException, ""),  # fix depends on the call
+    "UserNotFoundException": (UnauthorizedException, "check the username"),
+    "PasswordResetRequiredException": (
+        UnauthorizedException,
+        "the password must be reset: scribeauth forgot-password",
+    ),
+    "UnauthorizedException": (UnauthorizedException, "check the app client settings"),
+    "CodeMismatchException": (CodeMismatchError, "check the code and enter it again"),
+    "EnableSoftwareTokenMFAException": (
+        CodeMismatchError,
+        "check the authenticator app's code and enter it again",
+    ),
+    "ExpiredCodeException": (ExpiredCodeError, "ask for a new code (or sign in again)"),
+    "InvalidPasswordException": (
+        PasswordPolicyError,
+        "choose a password that meets the user pool's policy",
+    ),
+    "UserNotConfirmedException": (
+        UserNotConfirmedError,
+        "confirm the account first (the code sent at sign-up) or ask an administrator",
+    ),
+    "TooManyRequestsException": (TooManyRequestsException, _WAIT),
+    "ThrottlingException": (TooManyRequestsException, _WAIT),
+    "LimitExceededException": (TooManyRequestsException, _WAIT),
+    "TooManyFailedAttemptsException": (TooManyRequestsException, _WAIT),
+    "ResourceNotFoundException": (ResourceNotFoundException, _CHECK_IDS),
+    "InvalidParameterException": (ServiceError, "check the profile's settings"),
+    "InvalidUserPoolConfigurationException": (
+        ServiceError,
+        "the user pool is misconfigured; ask its administrator",
+    ),
+    "InternalErrorException": (ServiceUnavailableError, "Cognito failed; try again later"),
+}
+
+# Runs of characters that look like a token, a session, a secret or a long code.
+_SECRETISH = re.compile(r"[A-Za-z0-9_\-+/=.]{40,}")
+
+
+def error_code(err: BaseException) -> str | None:
+    """The Cognito error code a scribeauth error carries (None for transport failures)."""
+    code = getattr(err, "code", None)
+    return code if isinstance(code, str) else None
+
+
+def srp_not_enabled(err: BaseException) -> bool:
+    """Whether Cognito refused USER_SRP_AUTH because the app client does not allow that flow."""
+    return (
+        error_code(err) == "InvalidParameterException"
+        and "USER_SRP_AUTH" in str(err)
+        and "not enabled" in str(err)
+    )
+
+
+def _tag(error: ScribeAuthError, code: str | None) -> ScribeAuthError:
+    error.code = code  # type: ignore[attr-defined]
+    return error
+
+
+def _safe_message(message: object, secrets: Iterable[str]) -> str:
+    """Cognito's message on one line, or "" when it might carry something secret."""
+    if not isinstance(message, str):
+        return ""
+    text = " ".join(message.split()).rstrip(".")
+    if not text or len(text) > 200 or _SECRETISH.search(text):
+        return ""
+    if any(secret and secret in text for secret in secrets):
+        return ""
+    return text
+
+
+class UserPoolClient:
+    """The cognito-idp calls scribeauth makes, for one app client.
+
+    Args:
+        region: the user pool's region.
+        client_id: the app client id.
+        client_secret: the app client secret (confidential clients only).
+        profile: the AWS config profile whose ``services`` section may set the endpoint.
+    """
+
+    def __init__(
+        self,
+        region: str,
+        client_id: str,
+        client_secret: str | None = None,
+        profile: str | None = None,
+    ) -> None:
+        self.region = region
+        self.client_id = client_id
+        self._client_secret = client_secret
+        self._profile = profile
+
+    def __repr__(self) -> str:
+        return f"UserPoolClient(region={self.region!r}, client_id={self.client_id!r})"
+
+    @property
+    def has_secret(self) -> bool:
+        """Whether this is a confidential app client (calls carry SECRET_HASH)."""
+        return bool(self._client_secret)
+
+    def _secret_hash(self, username: str | None) -> dict[str, str]:
+        if not self._client_secret:
+            return {}
+        if not username:
+            raise SignInRequired(
+                "this app client has a secret, so Cognito needs the username to check it; "
+                + _SIGN_IN_AGAIN
+            )
+        return {"SECRET_HASH": srp.secret_hash(username, self.client_id, self._client_secret)}
+
+    # -- sign-in -------------------------------------------------------------------------------
+    def initiate_auth(
+        self,
+        flow: str,
+        params: Mapping[str, str],
+        *,
+        secret_hash_username: str | None = None,
+    ) -> dict[str, Any]:
+        """InitiateAuth.
+
+        Args:
+            flow: ``USER_SRP_AUTH``, ``USER_PASSWORD_AUTH`` or ``REFRESH_TOKEN_AUTH``.
+            params: the AuthParameters, without SECRET_HASH.
+            secret_hash_username: the name SECRET_HASH is computed over; defaults to
+                ``params["USERNAME"]``. For REFRESH_TOKEN_AUTH pass the internal username.
+        """
+        auth = dict(params)
+        if self._client_secret:
+            auth.update(self._secret_hash(secret_hash_username or params.get("USERNAME")))
+        context = "refresh" if flow == "REFRESH_TOKEN_AUTH" else "sign-in"
+        return self._call(
+            "initiate_auth",
+            context,
+            auth.values(),
+            ClientId=self.client_id,
+            AuthFlow=flow,
+            AuthParameters=auth,
+        )
+
+    def respond_to_auth_challenge(
+        self, name: str, session: str | None, responses: Mapping[str, str]
+    ) -> dict[str, Any]:
+        """RespondToAuthChallenge; SECRET_HASH is computed over ``responses["USERNAME"]``."""
+        answers = dict(responses)
+        if self._client_secret:
+            answers.update(self._secret_hash(responses.get("USERNAME")))
+        params: dict[str, Any] = {
+            "ClientId": self.client_id,
+            "ChallengeName": name,
+            "ChallengeResponses": answers,
+        }
+        if session:
+            params["Session"] = session
+        return self._call(
+            "respond_to_auth_challenge", "challenge", [*answers.values(), session or ""], **params
+        )
+
+    def associate_software_token(
+        self, session: str | None = None, access_token: str | None = None
+    ) -> dict[str, Any]:
+        """AssociateSoftwareToken: a new TOTP secret, for a sign-in session or a signed-in user."""
+        params = _one_of(session=session, access_token=access_token)
+        return self._call("associate_software_token", "challenge", params.values(), **params)
+
+    def verify_software_token(
+        self,
+        code: str,
+        session: str | None = None,
+        access_token: str | None = None,
+        friendly_name: str | None = None,
+    ) -> dict[str, Any]:
+        """VerifySoftwareToken: proves the authenticator app holds the new TOTP secret."""
+        params: dict[str, Any] = {
+            **_one_of(session=session, access_token=access_token),
+            "UserCode": code,
+        }
+        if friendly_name:
+            params["FriendlyDeviceName"] = friendly_name
+        return self._call(
+            "verify_software_token",
+            "challenge",
+            [code, session or "", access_token or ""],
+            **params,
+        )
+
+    # -- tokens ----------------------------------------------------------------------------------
+    def revoke_token(self, token: str) -> None:
+        """RevokeToken: the refresh token and the tokens it issued stop working."""
+        params: dict[str, Any] = {"Token": token, "ClientId": self.client_id}
+        if self._client_secret:
+            params["ClientSecret"] = self._client_secret
+        self._call("revoke_token", "token", [token], **params)
+
+    def global_sign_out(self, access_token: str) -> None:
+        """GlobalSignOut: every refresh token of the user stops working."""
+        self._call("global_sign_out", "token", [access_token], AccessToken=access_token)
+
+    def get_user(self, access_token: str) -> dict[str, Any]:
+        """GetUser: the user's name, attributes and MFA settings."""
+        return self._call("get_user", "token", [access_token], AccessToken=access_token)
+
+    # -- passwords -------------------------------------------------------------------------------
+    def change_password(self, access_token: str, old: str, new: str) -> None:
+        """ChangePassword for the signed-in user."""
+        self._call(
+            "change_password",
+            "password",
+            [access_token, old, new],
+            AccessToken=access_token,
+            PreviousPassword=old,
+            ProposedPassword=new,
+        )
+
+    def forgot_password(self, username: str) -> dict[str, Any]:
+        """ForgotPassword: Cognito sends a confirmation code; returns CodeDeliveryDetails."""
+        params: dict[str, Any] = {"ClientId": self.client_id, "Username": username}
+        params.update(self._secret_hash(username))
+        reply = self._call("forgot_password", "reset", params.values(), **params)
+        details = reply.get("CodeDeliveryDetails")
+        return dict(details) if isinstance(details, Mapping) else {}
+
+    def confirm_forgot_password(self, username: str, code: str, new_password: str) -> None:
+        """ConfirmForgotPassword: sets the new password with the code from ForgotPassword."""
+        params: dict[str, Any] = {
+            "ClientId": self.client_id,
+            "Username": username,
+            "ConfirmationCode": code,
+            "Password": new_password,
+        }
+        params.update(self._secret_hash(username))
+        self._call("confirm_forgot_password", "reset", params.values(), **params)
+
+    # -- the one place botocore errors are translated --------------------------------------------
+    def _call(
+        self, method: str, context: str, secrets: Iterable[Any], **params: Any
+    ) -> dict[str, Any]:
+        import botocore.exceptions
+        import botocore.parsers
+
+        client = make_client("cognito-idp", self.region, self._profile)
+        operation = client.meta.method_to_api_mapping.get(method, method)
+        try:
+            reply = getattr(client, method)(**params)
+        except botocore.exceptions.ClientError as err:
+            hidden = [s for s in secrets if isinstance(s, str)]
+            if self._client_secret:
+                hidden.append(self._client_secret)
+            raise _translate(err.response, operation, context, hidden) from err
+        except (
+            botocore.exceptions.ConnectionError,
+            botocore.exceptions.HTTPClientError,
+            botocore.exceptions.IncompleteReadError,
+            botocore.parsers.ResponseParserError,
+        ) as err:
+            # Transport failures (after botocore's retries): say which, never str(err).
+            raise _tag(
+                ServiceUnavailableError(
+                    f"Cognito {operation} failed ({type(err).__name__}); "
+                    "check the network and the endpoint, then try again"
+                ),
+                None,
+            ) from err
+        except botocore.exceptions.BotoCoreError as err:
+            # str(err) can echo parameter values (ParamValidationError), so name the class only.
+            raise _tag(
+                ServiceError(f"Cognito {operation} could not be sent ({type(err).__name__})"),
+                None,
+            ) from err
+        reply = dict(reply)
+        reply.pop("ResponseMetadata", None)
+        return reply
+
+
+def _one_of(*, session: str | None, access_token: str | None) -> dict[str, str]:
+    if bool(session) == bool(access_token):
+        raise ValueError("pass exactly one of session and access_token")
+    return {"Session": session} if session else {"AccessToken": access_token or ""}
+
+
+_UNAUTHORIZED_FIX = {
+    "sign-in": "check the username and password",
+    "challenge": "check the code; if the sign-in has timed out, " + _SIGN_IN_AGAIN,
+    "refresh": _SIGN_IN_AGAIN,
+    "token": _SIGN_IN_AGAIN,
+    "password": "check the current password; if the session has ended, " + _SIGN_IN_AGAIN,
+    "reset": "check the username",
+}
+
+
+def _translate(
+    response: Mapping[str, Any], operation: str, context: str, secrets: list[str]
+) -> ScribeAuthError:
+    error = response.get("Error") or {}
+    code = str(error.get("Code") or "")
+    status = (response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
+    said = _safe_message(error.get("Message"), secrets)
+    detail = f" ({said})" if said else ""
+
+    if code in _ERRORS:
+        cls, fix = _ERRORS[code]
+    elif isinstance(status, int) and status >= 500:
+        cls, fix = ServiceUnavailableError, "Cognito failed; try again later"
+    else:
+        cls, fix = ServiceError, "report this if it persists"
+    if code == "NotAuthorizedException":
+        fix = _UNAUTHORIZED_FIX.get(context, _SIGN_IN_AGAIN)
+        if context == "sign-in" and not said:
+            detail = " (incorrect username or password)"
+    if code == "UserNotFoundException" and context == "sign-in":
+        detail, fix = " (incorrect username or password)", "check the username and password"
+
+    what = {
+        UnauthorizedException: "Cognito refused the request",
+        CodeMismatchError: "the code is wrong",
+        ExpiredCodeError: "the code or sign-in session has expired",
+        PasswordPolicyError: "the new password is not allowed",
+        UserNotConfirmedError: "the account is not confirmed",
+        TooManyRequestsException: "Cognito is throttling requests",
+        ResourceNotFoundException: "Cognito does not know this app client or user pool",
+        ServiceUnavailableError: "Cognito is unavailable",
+    }.get(cls, "Cognito refused the request")
+    label = f"{operation}: {what}" + (f" [{code}]" if code and cls is ServiceError else "")
+    return _tag(cls(f"{label}{detail}; {fix}"), code or None)
