@@ -1,0 +1,488 @@
+"""On-disk state of a profile: its tokens, identity id and AWS credentials.
+
+One JSON file per profile in the cache folder (``$SCRIBEAUTH_CACHE_DIR``, else
+``$XDG_CACHE_HOME/scribeauth``, else ``~/.cache/scribeauth``). The folder is 0700 and the files
+0600 from the moment they exist; writes are atomic (temp file, fsync, ``os.replace``); a file
+that cannot be read or understood is treated as absent, never as a crash. A per-profile lock
+file lets one process at a time refresh a profile.
+
+Serialising (:func:`entry_to_dict` / :func:`entry_from_dict`) is kept apart from saving. This
+is the only module that writes secrets to disk. Standard library only: it sits on the
+credential_process cache-hit path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import errno
+import hashlib
+import json
+import os
+import re
+import secrets
+import stat
+import sys
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from .errors import CacheError, ScribeAuthError
+from .models import AwsCredentials, Jwt, Tokens, format_expiration, parse_expiration
+
+__all__ = [
+    "FORMAT_VERSION",
+    "CacheEntry",
+    "ProfileCache",
+    "cache_dir",
+    "entry_from_dict",
+    "entry_to_dict",
+]
+
+#: The version of the cache file format; other versions load as absent.
+FORMAT_VERSION = 1
+# A real entry is a few kilobytes; anything much larger is not ours.
+_MAX_FILE_SIZE = 1 << 20
+_POLL_INTERVAL = 0.05
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    """What is remembered about one signed-in profile.
+
+    Attributes:
+        fingerprint: the profile's :meth:`~scribeauth.config.Profile.fingerprint` when saved.
+        username: the name the user typed to sign in.
+        tokens: the user-pool tokens, or None.
+        identity_id: the identity pool's id for this user, or None.
+        credentials: the last AWS credentials, or None.
+        identity_pool_id: the identity pool ``identity_id`` and ``credentials`` came from.
+        role_arn: the custom role the ``credentials`` were asked for, if any.
+    """
+
+    fingerprint: str
+    username: str | None = None
+    tokens: Tokens | None = None
+    identity_id: str | None = None
+    credentials: AwsCredentials | None = None
+    identity_pool_id: str | None = None
+    role_arn: str | None = None
+
+    def replace(self, **changes: Any) -> CacheEntry:
+        """A copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
+
+    def scoped_to(self, identity_pool_id: str | None, role_arn: str | None) -> CacheEntry:
+        """This entry without what belongs to another identity pool or role.
+
+        The fingerprint covers the user pool, client and user (the sign-in); the identity id
+        belongs to an identity pool and the credentials also to a role, so a profile whose
+        ``identity_pool_id`` or ``role_arn`` changed keeps its tokens but not those.
+        """
+        if identity_pool_id != self.identity_pool_id:
+            return self.replace(
+                identity_id=None, credentials=None, identity_pool_id=identity_pool_id
+            )
+        if role_arn != self.role_arn:
+            return self.replace(credentials=None, role_arn=role_arn)
+        return self
+
+
+# -- serialising ---------------------------------------------------------------------------
+
+
+def entry_to_dict(entry: CacheEntry) -> dict[str, Any]:
+    """The JSON document of an entry (``{"version": 1, ...}``); holds secrets."""
+    tokens = entry.tokens
+    credentials = entry.credentials
+    return {
+        "version": FORMAT_VERSION,
+        "fingerprint": entry.fingerprint,
+        "username": entry.username,
+        "tokens": None
+        if tokens is None
+        else {
+            "id_token": tokens.id_token,
+            "access_token": tokens.access_token,
+            "refresh_token": tokens.refresh_token,
+        },
+        "identity_pool_id": entry.identity_pool_id,
+        "identity_id": entry.identity_id,
+        "role_arn": entry.role_arn,
+        "credentials": None
+        if credentials is None
+        else {
+            "access_key_id": credentials.access_key_id,
+            "secret_access_key": credentials.secret_access_key,
+            "session_token": credentials.session_token,
+            "expiration": format_expiration(credentials.expires_at),
+        },
+    }
+
+
+def _text(document: Mapping[str, Any], key: str) -> str | None:
+    value = document.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f"cache field {key!r} is not a string")
+    return value
+
+
+def _required(document: Mapping[str, Any], key: str) -> str:
+    value = document.get(key)
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"cache field {key!r} is missing or empty")
+    return value
+
+
+def entry_from_dict(document: Any) -> CacheEntry:
+    """Reads a JSON document written by :func:`entry_to_dict`.
+
+    The id and access tokens must be JWTs and the expiration an RFC 3339 time with a zone.
+
+    Raises:
+        ValueError: the document is not a version-1 entry (the message holds no secret).
+    """
+    if not isinstance(document, dict):
+        raise ValueError("cache document is not an object")  # noqa: TRY004 (bad data, not a bad call)
+    version = document.get("version")
+    if isinstance(version, bool) or version != FORMAT_VERSION:
+        raise ValueError("cache document has another format version")
+    tokens = None
+    raw_tokens = document.get("tokens")
+    if raw_tokens is not None:
+        if not isinstance(raw_tokens, dict):
+            raise ValueError("cache field 'tokens' is not an object")
+        tokens = Tokens(
+            id_token=_required(raw_tokens, "id_token"),
+            access_token=_required(raw_tokens, "access_token"),
+            refresh_token=_text(raw_tokens, "refresh_token"),
+        )
+        try:
+            Jwt.parse(tokens.id_token)
+            Jwt.parse(tokens.access_token)
+        except ScribeAuthError as err:
+            raise ValueError("cache holds a token that is not a JWT") from err
+    credentials = None
+    raw_credentials = document.get("credentials")
+    if raw_credentials is not None:
+        if not isinstance(raw_credentials, dict):
+            raise ValueError("cache field 'credentials' is not an object")
+        credentials = AwsCredentials(
+            access_key_id=_required(raw_credentials, "access_key_id"),
+            secret_access_key=_required(raw_credentials, "secret_access_key"),
+            session_token=_required(raw_credentials, "session_token"),
+            expires_at=parse_expiration(_required(raw_credentials, "expiration")),
+        )
+    return CacheEntry(
+        fingerprint=_required(document, "fingerprint"),
+        username=_text(document, "username"),
+        tokens=tokens,
+        identity_id=_text(document, "identity_id"),
+        credentials=credentials,
+        identity_pool_id=_text(document, "identity_pool_id"),
+        role_arn=_text(document, "role_arn"),
+    )
+
+
+# -- the folder ----------------------------------------------------------------------------
+
+
+def cache_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """The cache folder: ``$SCRIBEAUTH_CACHE_DIR``, else ``$XDG_CACHE_HOME/scribeauth``, else
+    ``~/.cache/scribeauth`` (``XDG_CACHE_HOME`` counts only when absolute, per XDG)."""
+    env = os.environ if environ is None else environ
+    configured = env.get("SCRIBEAUTH_CACHE_DIR")
+    if configured:
+        return Path(configured).expanduser()
+    xdg = env.get("XDG_CACHE_HOME")
+    if xdg and os.path.isabs(xdg):
+        return Path(xdg) / "scribeauth"
+    home = env.get("HOME")
+    return (Path(home) if home else Path.home()) / ".cache" / "scribeauth"
+
+
+def _unwritable(directory: Path, err: OSError) -> CacheError:
+    reason = err.strerror or type(err).__name__
+    return CacheError(
+        f"cannot write the scribeauth cache in {directory} ({reason}); make that folder "
+        "writable by you, or set SCRIBEAUTH_CACHE_DIR to a folder you own"
+    )
+
+
+def _ensure_dir(directory: Path) -> None:
+    """Creates the folder 0700, or tightens one of ours that is looser."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        info = directory.stat()
+    except OSError as err:
+        raise _unwritable(directory, err) from None
+    if not hasattr(os, "getuid"):
+        return  # Windows: folder ACLs, not mode bits, protect the user profile.
+    if info.st_uid != os.getuid():
+        if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            raise CacheError(
+                f"the scribeauth cache folder {directory} belongs to another user and others "
+                "can write to it; set SCRIBEAUTH_CACHE_DIR to a folder you own"
+            )
+        return
+    if stat.S_IMODE(info.st_mode) != 0o700:
+        try:
+            directory.chmod(0o700)
+        except OSError as err:
+            raise _unwritable(directory, err) from None
+
+
+def _safe_name(profile_name: str) -> str:
+    """A file name for a profile: readable, and distinct for distinct names.
+
+    The hash suffix keeps names apart that only differ in case (case-insensitive file
+    systems) or in characters the readable part replaces.
+    """
+    readable = re.sub(r"[^a-z0-9_-]", "_", profile_name.lower())[:64] or "_"
+    digest = hashlib.sha256(profile_name.encode("utf-8")).hexdigest()[:16]
+    return f"{readable}-{digest}"
+
+
+# -- per-process lock registry: flock is per open file description, so threads need their own.
+_THREAD_LOCKS: dict[str, threading.Lock] = {}
+_THREAD_LOCKS_GUARD = threading.Lock()
+
+
+def _thread_lock(path: Path) -> threading.Lock:
+    with _THREAD_LOCKS_GUARD:
+        return _THREAD_LOCKS.setdefault(str(path), threading.Lock())
+
+
+def _try_lock(handle: IO[bytes]) -> bool:
+    """One non-blocking attempt at an exclusive lock on an open file."""
+    if sys.platform == "win32":
+        import msvcrt
+
+        try:
+            handle.seek(0)
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+    import fcntl
+
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as err:
+        if err.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+            return False
+        raise
+    return True
+
+
+def _unlock(handle: IO[bytes]) -> None:
+    if sys.platform == "win32":
+        import msvcrt
+
+        with contextlib.suppress(OSError):
+            handle.seek(0)
+            msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+        return
+    import fcntl
+
+    with contextlib.suppress(OSError):
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _same_file(handle: IO[bytes], path: Path) -> bool:
+    """Whether ``path`` still names the file ``handle`` has open (not deleted or replaced)."""
+    try:
+        mine = os.fstat(handle.fileno())
+        current = os.stat(path, follow_symlinks=False)
+    except OSError:
+        return False
+    return (mine.st_dev, mine.st_ino) == (current.st_dev, current.st_ino)
+
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_BINARY = getattr(os, "O_BINARY", 0)
+
+
+class ProfileCache:
+    """The cache file of one profile.
+
+    Args:
+        profile_name: the profile; names the file.
+        fingerprint: the profile's fingerprint; an entry saved under another one loads as None.
+        directory: the cache folder (default :func:`cache_dir`).
+    """
+
+    def __init__(
+        self, profile_name: str, fingerprint: str, *, directory: Path | None = None
+    ) -> None:
+        self.profile_name = profile_name
+        self.fingerprint = fingerprint
+        self.directory = Path(directory) if directory is not None else cache_dir()
+        self.path = self.directory / f"{_safe_name(profile_name)}.json"
+        self.lock_path = self.path.with_name(self.path.name + ".lock")
+
+    def __repr__(self) -> str:
+        return f"ProfileCache(profile_name={self.profile_name!r}, path={str(self.path)!r})"
+
+    def load(self) -> CacheEntry | None:
+        """The saved entry, or None when absent or unusable.
+
+        Unusable: unreadable, a symlink, not a regular file, too large, not JSON, another
+        format version, another fingerprint, missing or invalid fields. Never raises for the
+        content of the file.
+        """
+        try:
+            # O_NONBLOCK: a FIFO planted at the path must not hang us before fstat sees it.
+            flags = os.O_RDONLY | _NOFOLLOW | _BINARY | getattr(os, "O_NONBLOCK", 0)
+            fd = os.open(self.path, flags)
+        except OSError:
+            return None
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode) or info.st_size > _MAX_FILE_SIZE:
+                return None
+            chunks = []
+            while chunk := os.read(fd, _MAX_FILE_SIZE + 1):
+                chunks.append(chunk)
+                if sum(map(len, chunks)) > _MAX_FILE_SIZE:
+                    return None
+            data = b"".join(chunks)
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+        try:
+            entry = entry_from_dict(json.loads(data.decode("utf-8")))
+        except (ValueError, TypeError, RecursionError):
+            return None
+        if entry.fingerprint != self.fingerprint:
+            return None
+        return entry
+
+    def save(self, entry: CacheEntry) -> None:
+        """Writes the entry atomically: a 0600 temp file in the folder, fsync, ``os.replace``.
+
+        Raises:
+            CacheError: the folder cannot be created or written (names it and the fix).
+        """
+        data = json.dumps(entry_to_dict(entry), indent=2, sort_keys=True).encode("utf-8")
+        _ensure_dir(self.directory)
+        temp = self.path.with_name(f".{self.path.name}.{secrets.token_hex(8)}.tmp")
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY
+        try:
+            fd = os.open(temp, flags, 0o600)
+        except OSError as err:
+            raise _unwritable(self.directory, err) from None
+        try:
+            try:
+                if hasattr(os, "fchmod"):
+                    os.fchmod(fd, 0o600)  # a umask may have taken bits we need
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(temp, self.path)
+        except OSError as err:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            raise _unwritable(self.directory, err) from None
+        self._sync_directory()
+
+    def _sync_directory(self) -> None:
+        # Makes the rename itself durable; not possible (nor needed) on Windows.
+        if sys.platform == "win32":
+            return
+        try:
+            fd = os.open(self.directory, os.O_RDONLY)
+        except OSError:
+            return
+        try:
+            os.fsync(fd)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+
+    def delete(self) -> bool:
+        """Removes the cache file and its lock file.
+
+        Returns:
+            True when something was removed.
+
+        Raises:
+            CacheError: a file exists but cannot be removed.
+        """
+        removed = False
+        for path in (self.path, self.lock_path):
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                continue
+            except OSError as err:
+                raise CacheError(
+                    f"cannot remove {path} ({err.strerror}); remove it by hand"
+                ) from None
+            removed = True
+        return removed
+
+    @contextlib.contextmanager
+    def lock(self, timeout: float = 30.0) -> Iterator[None]:
+        """Holds this profile's lock: one process (and one thread) at a time.
+
+        Locks ``<path>.lock`` with ``flock`` (``msvcrt.locking`` on Windows), polling until
+        ``timeout``. The kernel drops the lock of a process that dies, so a crashed holder
+        never blocks anyone for long. Not reentrant.
+
+        Raises:
+            CacheError: the lock could not be had within ``timeout`` seconds, or the lock
+                file cannot be created.
+        """
+        deadline = time.monotonic() + timeout
+        guard = _thread_lock(self.lock_path)
+        if not guard.acquire(timeout=max(timeout, 0.0)):
+            raise self._timed_out()
+        try:
+            handle = self._acquire_file_lock(deadline)
+            try:
+                yield
+            finally:
+                _unlock(handle)
+                handle.close()
+        finally:
+            guard.release()
+
+    def _acquire_file_lock(self, deadline: float) -> IO[bytes]:
+        _ensure_dir(self.directory)
+        while True:
+            try:
+                fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | _NOFOLLOW | _BINARY, 0o600)
+            except OSError as err:
+                raise _unwritable(self.directory, err) from None
+            handle = os.fdopen(fd, "r+b")
+            try:
+                locked = _try_lock(handle)
+            except OSError as err:
+                handle.close()
+                raise _unwritable(self.directory, err) from None
+            # A holder may have deleted the lock file (logout) before letting go: then our lock
+            # is on an orphan and someone else may lock the new file. Start again on that one.
+            if locked and _same_file(handle, self.lock_path):
+                return handle
+            if locked:
+                _unlock(handle)
+            handle.close()
+            if not locked and time.monotonic() >= deadline:
+                raise self._timed_out()
+            if not locked:
+                time.sleep(_POLL_INTERVAL)
+
+    def _timed_out(self) -> CacheError:
+        return CacheError(
+            "timed out waiting for another scribeauth process to refresh profile "
+            f"{self.profile_name!r}; try again"
+        )
