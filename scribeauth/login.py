@@ -1,0 +1,453 @@
+"""Signing in to the user pool: SRP or password, the challenges that may follow, refresh.
+
+A sign-in is a short conversation: :meth:`SignIn.start` returns either :class:`Tokens` or a
+:class:`Challenge` (an MFA code, a new password, MFA set-up, ...), which :meth:`SignIn.answer`
+(or :meth:`SignIn.setup_totp` / :meth:`SignIn.finish_totp_setup`) answers, until tokens come
+back. Challenges are values, not exceptions. Cognito quirks followed here:
+
+- USER_SRP_AUTH whenever the pool id is known; USER_PASSWORD_AUTH when pinned or when only a
+  client id is known. If Cognito says the app client does not allow SRP and no flow was pinned,
+  fall back once to USER_PASSWORD_AUTH, with a warning.
+- InitiateAuth takes the name the user typed; every challenge response (and its SECRET_HASH) uses
+  ``USER_ID_FOR_SRP`` from the challenge, kept in :attr:`Challenge.username`.
+- A refresh for a confidential client hashes the internal username (``cognito:username``).
+
+The password lives only in the arguments and locals of :meth:`SignIn.start`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from . import srp
+from .errors import (
+    CodeMismatchError,
+    ConfigError,
+    MissingIdException,
+    ServiceError,
+    UnknownException,
+)
+from .models import Challenge, Jwt, Tokens
+from .user_pool import UserPoolClient, srp_not_enabled
+
+__all__ = [
+    "AUTH_FLOWS",
+    "DEFAULT_REGION",
+    "SUPPORTED_CHALLENGES",
+    "SignIn",
+    "TotpSetup",
+    "can_revoke",
+    "region_of",
+]
+
+_log = logging.getLogger(__name__)
+
+DEFAULT_REGION = "eu-west-2"
+SRP = "USER_SRP_AUTH"
+PASSWORD = "USER_PASSWORD_AUTH"  # noqa: S105 - a flow name, not a password
+AUTH_FLOWS = (SRP, PASSWORD)
+SUPPORTED_CHALLENGES = frozenset(
+    {
+        "NEW_PASSWORD_REQUIRED",
+        "SOFTWARE_TOKEN_MFA",
+        "SMS_MFA",
+        "EMAIL_OTP",
+        "SELECT_MFA_TYPE",
+        "MFA_SETUP",
+    }
+)
+# The response key carrying the code, per challenge.
+_CODE_KEYS = {
+    "SOFTWARE_TOKEN_MFA": "SOFTWARE_TOKEN_MFA_CODE",
+    "SMS_MFA": "SMS_MFA_CODE",
+    "EMAIL_OTP": "EMAIL_OTP_CODE",
+}
+# Friendly names a person (or the CLI) may use for SELECT_MFA_TYPE.
+_MFA_ALIASES = {
+    "totp": "SOFTWARE_TOKEN_MFA",
+    "software_token_mfa": "SOFTWARE_TOKEN_MFA",
+    "app": "SOFTWARE_TOKEN_MFA",
+    "sms": "SMS_MFA",
+    "sms_mfa": "SMS_MFA",
+    "email": "EMAIL_OTP",
+    "email_otp": "EMAIL_OTP",
+}
+_ISSUER = "Scribe"
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def region_of(pool_id: str | None) -> str:
+    """The region in a user or identity pool id (``eu-west-2_...``, ``eu-west-2:...``).
+
+    Returns ``eu-west-2`` when no pool id is given (a bare client id, as in the 1.x API).
+
+    Raises:
+        ConfigError: the id does not look like a pool id.
+    """
+    if not pool_id:
+        return DEFAULT_REGION
+    region, sep, rest = pool_id.replace(":", "_", 1).partition("_")
+    if not sep or not rest or not re.fullmatch(r"[a-z]{2}(?:-[a-z]+)+-\d+", region):
+        raise ConfigError(
+            f"{pool_id!r} is not a pool id (REGION_ID, e.g. eu-west-2_AbCdEf123); "
+            "fix scribe_user_pool_id / scribe_identity_pool_id"
+        )
+    return region
+
+
+def can_revoke(tokens: Tokens) -> bool:
+    """Whether RevokeToken can work for these tokens.
+
+    Cognito only revokes refresh tokens issued while token revocation was on, and marks the
+    tokens they issue with ``origin_jti`` (the rule Amplify follows).
+    """
+    for raw in (tokens.access_token, tokens.id_token):
+        try:
+            if "origin_jti" in Jwt.parse(raw).claims:
+                return True
+        except UnknownException:
+            continue
+    return False
+
+
+@dataclass(frozen=True)
+class TotpSetup:
+    """A TOTP secret Cognito generated for MFA set-up, to load into an authenticator app.
+
+    Attributes:
+        secret: the base32 secret (show it once; never log it).
+        session: the session to verify the first code with.
+        uri: the ``otpauth://`` URI (for a QR code); it contains the secret.
+    """
+
+    secret: str = field(repr=False)
+    session: str = field(repr=False)
+    uri: str = field(repr=False)
+
+
+class SignIn:
+    """The user-pool sign-in flows for one app client.
+
+    Args:
+        client_id: the app client id.
+        user_pool_id: the user pool id; without it only USER_PASSWORD_AUTH is possible.
+        client_secret: the app client secret (confidential clients only).
+        auth_flow: ``USER_SRP_AUTH`` or ``USER_PASSWORD_AUTH`` to pin the flow; None to choose.
+        profile: the AWS config profile whose ``services`` section may set the endpoint.
+        now: the clock (aware UTC), for the SRP timestamp.
+        random_bytes: the source of randomness for SRP.
+        warn: where warnings go (the SRP fallback).
+
+    Raises:
+        MissingIdException: no client id.
+        ConfigError: an unknown auth flow, SRP pinned without a pool id, or a malformed pool id.
+    """
+
+    def __init__(
+        self,
+        *,
+        client_id: str,
+        user_pool_id: str | None,
+        client_secret: str | None = None,
+        auth_flow: str | None = None,
+        profile: str | None = None,
+        now: Callable[[], datetime] = _utc_now,
+        random_bytes: Callable[[int], bytes] = os.urandom,
+        warn: Callable[[str], None] = _log.warning,
+    ) -> None:
+        if not client_id:
+            raise MissingIdException("no app client id: set scribe_client_id in the profile")
+        if auth_flow is not None and auth_flow not in AUTH_FLOWS:
+            raise ConfigError(
+                f"unknown auth flow {auth_flow!r}: set scribe_auth_flow to "
+                "USER_SRP_AUTH or USER_PASSWORD_AUTH"
+            )
+        if auth_flow == SRP and not user_pool_id:
+            raise ConfigError("USER_SRP_AUTH needs the user pool id: set scribe_user_pool_id")
+        self.client_id = client_id
+        self.user_pool_id = user_pool_id or None
+        self.auth_flow = auth_flow
+        self.region = region_of(self.user_pool_id)
+        self._pool = UserPoolClient(self.region, client_id, client_secret, profile)
+        self._now = now
+        self._random_bytes = random_bytes
+        self._warn = warn
+        self._srp_refused = False
+
+    def __repr__(self) -> str:
+        return (
+            f"SignIn(client_id={self.client_id!r}, user_pool_id={self.user_pool_id!r}, "
+            f"auth_flow={self.flow!r})"
+        )
+
+    @property
+    def flow(self) -> str:
+        """The auth flow the next :meth:`start` will try first."""
+        if self.auth_flow:
+            return self.auth_flow
+        return SRP if self.user_pool_id and not self._srp_refused else PASSWORD
+
+    # -- sign-in -----------------------------------------------------------------------------
+    def start(self, username: str, password: str) -> Tokens | Challenge:
+        """Signs in with a username (or alias) and password.
+
+        Returns:
+            The tokens, or the next challenge to answer with :meth:`answer`.
+
+        Raises:
+            UnauthorizedException: wrong username or password (and its subclasses).
+            ConfigError: SRP is pinned but the app client does not allow it.
+            ServiceUnavailableError: Cognito unreachable or throttling after retries.
+            ServiceError: Cognito's reply is unusable, or asks for an unsupported challenge.
+        """
+        if not username:
+            raise ConfigError("no username: set scribe_username or pass --username")
+        if self.flow == SRP:
+            try:
+                return self._start_srp(username, password)
+            except ServiceError as err:
+                if not srp_not_enabled(err):
+                    raise
+                if self.auth_flow == SRP:
+                    raise ConfigError(
+                        "the app client does not allow SRP sign-in: "
+                        "set scribe_auth_flow = USER_PASSWORD_AUTH in the profile"
+                    ) from err
+                self._srp_refused = True
+                self._warn(
+                    "the app client does not allow SRP sign-in; signing in with "
+                    "USER_PASSWORD_AUTH instead (set scribe_auth_flow = USER_PASSWORD_AUTH "
+                    "to skip this step)"
+                )
+        reply = self._pool.initiate_auth(PASSWORD, {"USERNAME": username, "PASSWORD": password})
+        return self._outcome(reply, username)
+
+    def _start_srp(self, username: str, password: str) -> Tokens | Challenge:
+        pool_id = self.user_pool_id or ""
+        a, big_a = srp.generate_a(self._random_bytes)
+        reply = self._pool.initiate_auth(SRP, {"USERNAME": username, "SRP_A": srp.srp_a_hex(big_a)})
+        if reply.get("ChallengeName") != "PASSWORD_VERIFIER":
+            return self._outcome(reply, username)
+        params = _parameters(reply)
+        user_id = params.get("USER_ID_FOR_SRP") or params.get("USERNAME") or username
+        try:
+            srp_b, salt, block = params["SRP_B"], params["SALT"], params["SECRET_BLOCK"]
+        except KeyError as err:
+            raise UnknownException(
+                f"Cognito's PASSWORD_VERIFIER challenge lacks {err.args[0]}; try again"
+            ) from err
+        claim = srp.password_claim(
+            pool_id, user_id, password, a, big_a, srp_b, salt, block, self._now()
+        )
+        reply = self._pool.respond_to_auth_challenge(
+            "PASSWORD_VERIFIER", _session(reply, required=False), {"USERNAME": user_id, **claim}
+        )
+        return self._outcome(reply, user_id)
+
+    def answer(
+        self,
+        challenge: Challenge,
+        answer: str | None = None,
+        *,
+        new_password: str | None = None,
+        mfa_type: str | None = None,
+    ) -> Tokens | Challenge:
+        """Answers a challenge returned by :meth:`start` or a previous :meth:`answer`.
+
+        Args:
+            challenge: the challenge to answer.
+            answer: the code for SOFTWARE_TOKEN_MFA, SMS_MFA and EMAIL_OTP; the new password for
+                NEW_PASSWORD_REQUIRED; the MFA type for SELECT_MFA_TYPE.
+            new_password: the new password for NEW_PASSWORD_REQUIRED (instead of ``answer``).
+            mfa_type: for SELECT_MFA_TYPE: ``SOFTWARE_TOKEN_MFA``/``totp``, ``SMS_MFA``/``sms``
+                or ``EMAIL_OTP``/``email`` (instead of ``answer``).
+
+        Returns:
+            The tokens, or the next challenge.
+
+        Raises:
+            ValueError: the answer is missing or does not fit the challenge (a caller's bug).
+            CodeMismatchError, ExpiredCodeError, PasswordPolicyError, UnauthorizedException:
+                Cognito refused the answer.
+        """
+        name = challenge.name
+        responses = {"USERNAME": challenge.username}
+        if name in _CODE_KEYS:
+            responses[_CODE_KEYS[name]] = _code(answer)
+        elif name == "NEW_PASSWORD_REQUIRED":
+            password = new_password if new_password is not None else answer
+            if not password:
+                raise ValueError("NEW_PASSWORD_REQUIRED needs the new password")
+            responses["NEW_PASSWORD"] = password
+        elif name == "SELECT_MFA_TYPE":
+            responses["ANSWER"] = self._mfa_choice(challenge, mfa_type or answer)
+        elif name == "MFA_SETUP":
+            raise ValueError("answer MFA_SETUP with setup_totp() and finish_totp_setup()")
+        else:
+            raise ValueError(f"cannot answer the {name} challenge")
+        reply = self._pool.respond_to_auth_challenge(name, challenge.session, responses)
+        return self._outcome(reply, challenge.username)
+
+    @staticmethod
+    def _mfa_choice(challenge: Challenge, choice: str | None) -> str:
+        if not choice:
+            raise ValueError("SELECT_MFA_TYPE needs the MFA type to use")
+        chosen = _MFA_ALIASES.get(choice.strip().lower(), choice.strip().upper())
+        offered = _offered_mfa(challenge)
+        if offered and chosen not in offered:
+            raise ValueError(f"{choice!r} is not offered; choose one of {', '.join(offered)}")
+        return chosen
+
+    def setup_totp(self, challenge: Challenge, *, label: str | None = None) -> TotpSetup:
+        """Starts MFA_SETUP: asks Cognito for a new TOTP secret for this user.
+
+        Args:
+            challenge: the MFA_SETUP challenge.
+            label: the account name the authenticator app shows (default: the challenge's user).
+        """
+        if challenge.name != "MFA_SETUP":
+            raise ValueError(f"setup_totp() answers MFA_SETUP, not {challenge.name}")
+        reply = self._pool.associate_software_token(session=challenge.session)
+        secret = reply.get("SecretCode")
+        if not isinstance(secret, str) or not secret:
+            raise UnknownException("Cognito's AssociateSoftwareToken reply lacks the secret")
+        session = _session(reply, required=False) or challenge.session
+        account = quote(f"{_ISSUER}:{label or challenge.username}", safe=":@")
+        query = urlencode({"secret": secret, "issuer": _ISSUER}, quote_via=quote)
+        return TotpSetup(secret=secret, session=session, uri=f"otpauth://totp/{account}?{query}")
+
+    def finish_totp_setup(
+        self, challenge: Challenge, setup: TotpSetup, code: str
+    ) -> Tokens | Challenge:
+        """Finishes MFA_SETUP with the first code the authenticator app shows."""
+        reply = self._pool.verify_software_token(
+            _code(code), session=setup.session, friendly_name="scribeauth"
+        )
+        if reply.get("Status") != "SUCCESS":
+            raise CodeMismatchError(
+                "Cognito did not accept the authenticator code; check the app and try again"
+            )
+        session = _session(reply, required=False) or setup.session
+        reply = self._pool.respond_to_auth_challenge(
+            "MFA_SETUP", session, {"USERNAME": challenge.username}
+        )
+        return self._outcome(reply, challenge.username)
+
+    # -- after sign-in -------------------------------------------------------------------------
+    def refresh(self, refresh_token: str, *, username: str | None = None) -> Tokens:
+        """New id and access tokens from a refresh token (one InitiateAuth call).
+
+        Args:
+            refresh_token: the refresh token.
+            username: the internal username (``Tokens.username`` of the old tokens); needed only
+                for an app client with a secret, which Cognito checks against it.
+
+        Returns:
+            The new tokens, keeping ``refresh_token`` unless Cognito rotated it.
+
+        Raises:
+            UnauthorizedException: the refresh token is revoked, expired or unknown.
+        """
+        reply = self._pool.initiate_auth(
+            "REFRESH_TOKEN_AUTH", {"REFRESH_TOKEN": refresh_token}, secret_hash_username=username
+        )
+        result = self._outcome(reply, username or "")
+        if isinstance(result, Challenge):
+            raise UnknownException(
+                f"Cognito answered a refresh with the {result.name} challenge; sign in again"
+            )
+        return result.with_refresh_token(refresh_token)
+
+    def revoke(self, refresh_token: str) -> None:
+        """Revokes a refresh token (and the tokens it issued) at Cognito."""
+        self._pool.revoke_token(refresh_token)
+
+    def global_sign_out(self, access_token: str) -> None:
+        """Signs the user out everywhere: all their refresh tokens stop working."""
+        self._pool.global_sign_out(access_token)
+
+    def change_password(self, access_token: str, old: str, new: str) -> None:
+        """Changes the signed-in user's password."""
+        self._pool.change_password(access_token, old, new)
+
+    def forgot_password(self, username: str) -> dict[str, Any]:
+        """Asks Cognito to send a password-reset code; returns where it went."""
+        return self._pool.forgot_password(username)
+
+    def confirm_forgot_password(self, username: str, code: str, new_password: str) -> None:
+        """Sets a new password with the code :meth:`forgot_password` sent."""
+        self._pool.confirm_forgot_password(username, _code(code), new_password)
+
+    # -- replies -------------------------------------------------------------------------------
+    def _outcome(self, reply: Mapping[str, Any], username: str) -> Tokens | Challenge:
+        result = reply.get("AuthenticationResult")
+        if isinstance(result, Mapping) and result:
+            id_token, access_token = result.get("IdToken"), result.get("AccessToken")
+            if not isinstance(id_token, str) or not isinstance(access_token, str):
+                raise UnknownException("Cognito's reply lacks the id or access token; try again")
+            refresh_token = result.get("RefreshToken")
+            return Tokens(
+                id_token=id_token,
+                access_token=access_token,
+                refresh_token=refresh_token if isinstance(refresh_token, str) else None,
+            )
+        name = reply.get("ChallengeName")
+        if not isinstance(name, str) or not name:
+            raise UnknownException("Cognito's reply has neither tokens nor a challenge; try again")
+        if name not in SUPPORTED_CHALLENGES:
+            raise ServiceError(
+                f"Cognito asked for the {name} challenge, which scribeauth cannot answer; "
+                "ask the user pool's administrator"
+            )
+        params = _parameters(reply)
+        return Challenge(
+            name=name,
+            session=_session(reply, required=True),
+            parameters=params,
+            username=params.get("USER_ID_FOR_SRP") or username,
+        )
+
+
+def _parameters(reply: Mapping[str, Any]) -> dict[str, str]:
+    params = reply.get("ChallengeParameters")
+    if not isinstance(params, Mapping):
+        return {}
+    return {str(k): str(v) for k, v in params.items()}
+
+
+def _session(reply: Mapping[str, Any], *, required: bool) -> str:
+    session = reply.get("Session")
+    if isinstance(session, str) and session:
+        return session
+    if required:
+        raise UnknownException("Cognito's challenge lacks its session; sign in again")
+    return ""
+
+
+def _code(code: str | None) -> str:
+    text = "".join((code or "").split())
+    if not text:
+        raise ValueError("a code is needed to answer this challenge")
+    return text
+
+
+def _offered_mfa(challenge: Challenge) -> list[str]:
+    raw = challenge.parameters.get("MFAS_CAN_CHOOSE")
+    if not raw:
+        return []
+    try:
+        offered = json.loads(raw)
+    except ValueError:
+        return []
+    return [str(item) for item in offered] if isinstance(offered, list) else []
