@@ -1,0 +1,189 @@
+"""``scribeauth-credentials``: the AWS ``credential_process`` of a scribeauth profile.
+
+Put this in the profile of ``~/.aws/config``::
+
+    credential_process = scribeauth-credentials --profile scribe
+
+stdout carries only the Version 1 JSON document (``Version``, ``AccessKeyId``,
+``SecretAccessKey``, ``SessionToken``, ``Expiration`` in RFC 3339 UTC with a ``Z``). A failure
+prints nothing there and one line on stderr, ``scribeauth-credentials: <what happened; the
+fix>``, and exits with the code of its class of error:
+
+====  ===========================================================================
+code  meaning
+====  ===========================================================================
+0     credentials printed
+1     unexpected error (set ``SCRIBEAUTH_DEBUG=1`` for a traceback; report it)
+2     bad usage (unknown option, missing value)
+3     configuration: unknown profile, missing or invalid setting, unreadable file
+4     sign-in required: no valid session and no terminal to sign in on
+5     unauthorized: wrong password or MFA code, token refused
+6     Cognito unreachable, failing (5xx), timed out or throttled after retries
+7     Cognito replied in a way that cannot be used, or a pool/identity not found
+8     the cache folder cannot be written
+130   interrupted (Ctrl-C)
+====  ===========================================================================
+
+A cache hit makes no network call and imports only the standard library (and our stdlib-only
+modules). The process never reads stdin; when a terminal is attached and the session is gone
+it asks for the password (and MFA code) on ``/dev/tty``, never on stderr, which botocore
+captures. ``SCRIBEAUTH_DEBUG=1`` logs what scribeauth does to stderr, never a secret.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+__all__ = ["main"]
+
+PROG = "scribeauth-credentials"
+USAGE = f"usage: {PROG} [--profile NAME] [--version] [--help]"
+HELP = f"""{USAGE}
+
+Prints AWS credentials for a scribeauth profile as a credential_process Version 1 document.
+Use it in ~/.aws/config:
+
+  [profile scribe]
+  credential_process = {PROG} --profile scribe
+
+options:
+  --profile NAME  the profile (default: $AWS_PROFILE, else $AWS_DEFAULT_PROFILE, else default)
+  --version       print the version and exit
+  -h, --help      print this help and exit
+
+Sign in first with: scribeauth login --profile NAME
+Exit codes: 0 ok, 1 unexpected, 2 usage, 3 configuration, 4 sign-in required,
+5 unauthorized, 6 service unavailable or throttled, 7 unusable reply or not found,
+8 cache not writable, 130 interrupted. SCRIBEAUTH_DEBUG=1 logs to stderr (never secrets).
+"""
+
+_EXIT_UNEXPECTED = 1
+_EXIT_USAGE = 2
+_EXIT_INTERRUPTED = 130
+
+
+class _UsageError(Exception):
+    pass
+
+
+def _parse(argv: Sequence[str]) -> tuple[str, str | None]:
+    """Returns (action, profile); action is ``run``, ``help`` or ``version``.
+
+    Hand-rolled: argparse would cost more than the rest of a cache hit.
+    """
+    profile: str | None = None
+    args = list(argv)
+    while args:
+        arg = args.pop(0)
+        if arg in ("-h", "--help"):
+            return "help", None
+        if arg == "--version":
+            return "version", None
+        if arg == "--profile":
+            if not args or args[0].startswith("-"):
+                raise _UsageError("--profile needs a profile name")
+            profile = args.pop(0)
+        elif arg.startswith("--profile="):
+            profile = arg.partition("=")[2]
+        else:
+            raise _UsageError(f"unrecognised argument {arg!r}")
+        if not profile or not profile.strip():
+            raise _UsageError("--profile needs a profile name")
+    return "run", profile
+
+
+def _debug_enabled() -> bool:
+    return os.environ.get("SCRIBEAUTH_DEBUG", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _enable_debug_logging() -> None:
+    # Only scribeauth's own loggers: botocore's debug output includes request and response
+    # bodies, i.e. tokens and secret keys.
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(f"{PROG}: debug: %(name)s: %(message)s"))
+    logger = logging.getLogger("scribeauth")
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+
+
+def _say_error(message: str) -> None:
+    line = " ".join(str(message).split()) or "failed"
+    try:
+        sys.stderr.write(f"{PROG}: {line}\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):  # stderr closed: nothing better to do
+        pass
+
+
+def _run(profile_name: str | None) -> int:
+    import json
+
+    from .config import load_profile
+    from .credentials import Broker
+
+    profile = load_profile(profile_name)
+    credentials = Broker(profile).credentials()
+    document = json.dumps(credentials.to_process_json())
+    try:
+        sys.stdout.write(document + "\n")
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        # Whoever ran us stopped listening; the credentials are cached for next time.
+        return _EXIT_UNEXPECTED
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs ``scribeauth-credentials``.
+
+    Args:
+        argv: the arguments after the program name (default ``sys.argv[1:]``).
+
+    Returns:
+        The exit code (see the module docstring for the table).
+    """
+    try:
+        action, profile = _parse(sys.argv[1:] if argv is None else argv)
+    except _UsageError as err:
+        _say_error(f"{err}; {USAGE}")
+        return _EXIT_USAGE
+    if action == "help":
+        sys.stdout.write(HELP)
+        return 0
+    if action == "version":
+        from . import __version__
+
+        sys.stdout.write(f"{PROG} {__version__}\n")
+        return 0
+
+    debug = _debug_enabled()
+    if debug:
+        _enable_debug_logging()
+    from .errors import ScribeAuthError
+
+    try:
+        return _run(profile)
+    except KeyboardInterrupt:
+        _say_error("interrupted")
+        return _EXIT_INTERRUPTED
+    except ScribeAuthError as err:
+        _say_error(str(err))
+        return err.exit_code
+    except Exception as err:  # noqa: BLE001 (the one place every failure becomes an exit code)
+        if debug:
+            import traceback
+
+            traceback.print_exc(file=sys.stderr)
+        _say_error(
+            f"unexpected error ({type(err).__name__}); run again with SCRIBEAUTH_DEBUG=1 "
+            "for details and report it"
+        )
+        return _EXIT_UNEXPECTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())
