@@ -28,6 +28,10 @@ def local_stack() -> Iterator[LocalStack]:
 
 @pytest.fixture
 def scribe_stack(local_stack: LocalStack) -> LocalStack:
-    """The session's local stack, with recorder, faults, clock and lifetimes reset for this test."""
-    local_stack.reset()
+    """The session's local stack, reset for this test.
+
+    Recorder and faults cleared, clock offset 0, lifetimes back to the defaults, and the seed
+    users (passwords, MFA settings, TOTP secrets) as seeded.
+    """
+    local_stack.restore_defaults()
     return local_stack

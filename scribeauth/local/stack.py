@@ -1,0 +1,417 @@
+"""The local Scribe stack: one loopback HTTP server for everything a client talks to.
+
+Routing (one port):
+
+- ``X-Amz-Target: AWSCognitoIdentityProviderService.*`` -> the strict user pool;
+- ``X-Amz-Target: AWSCognitoIdentityService.*`` -> the identity pool;
+- ``GET /<user_pool_id>/.well-known/jwks.json`` -> the user pool's public keys;
+- anything else (``execute-api`` paths, STS ``GetCallerIdentity``) -> the gateway.
+
+Every request is first recorded (``stack.recorder``), then may meet an injected fault
+(``stack.faults``). Each stack lives in its own moto account, so two stacks in one process never
+share users.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+import secrets
+import socket
+import struct
+import threading
+import time
+import uuid
+from collections.abc import Iterable
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
+
+from moto.cognitoidp.models import cognitoidp_backends
+from moto.utilities.utils import load_resource
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from scribeauth.local import seed as seeding
+from scribeauth.local.faults import Fault, Faults
+from scribeauth.local.identity_pool import IdentityPoolService
+from scribeauth.local.recorder import Recorder
+from scribeauth.local.user_pool import JSON_TYPE, TARGET_PREFIX, StrictUserPool
+
+try:
+    from scribeauth.local.gateway import Gateway
+except ImportError:  # the gateway is written in parallel; serve without it until it lands
+    Gateway = None  # type: ignore[assignment,misc]
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+IDENTITY_PREFIX = "AWSCognitoIdentityService."
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+_JWKS_PATH = re.compile(r"^/(?P<pool>[\w-]+_[0-9A-Za-z]+)/\.well-known/jwks\.json$")
+_log = logging.getLogger(__name__)
+
+
+def _no_gateway(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+    start_response("501 Not Implemented", [("Content-Type", "application/json")])
+    return [b'{"message":"gateway not available"}']
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No access log on stderr: test output stays readable."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+    def log(self, type: str, message: str, *args: Any) -> None:  # noqa: A002 (werkzeug's name)
+        _log.debug("%s: " + message, type, *args)
+
+
+class LocalStack:
+    """A strict local Scribe stack (user pool, identity pool, gateway) on a loopback port.
+
+    Use as a context manager, or ``start()`` / ``stop()``::
+
+        with LocalStack(token_lifetime=600) as stack:
+            stack.seed.users["alice"].password
+
+    Args:
+        token_lifetime: id/access token lifetime, seconds (settable later).
+        credential_lifetime: identity-pool credential lifetime, seconds (settable later).
+        region: the region of the pools and of the gateway's SigV4 scope.
+        host: the loopback address to bind (``127.0.0.1``, ``localhost`` or ``::1``).
+        port: the port; 0 picks a free one.
+    """
+
+    def __init__(
+        self,
+        *,
+        token_lifetime: int = 3600,
+        credential_lifetime: int = 3600,
+        region: str = "eu-west-2",
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        if host not in LOOPBACK_HOSTS:
+            raise ValueError(f"the local stack only binds to loopback, not {host!r}")
+        self.host = host
+        self.port = port
+        self.region = region
+        self.clock_offset: float = 0.0
+        self.default_token_lifetime = token_lifetime
+        self.default_credential_lifetime = credential_lifetime
+        self.recorder = Recorder()
+        self.faults = Faults()
+        self.account_id = self._fresh_account_id()
+        self.user_pool = StrictUserPool(
+            account_id=self.account_id, region=region, now=self.now, token_lifetime=token_lifetime
+        )
+        self.jwks: dict[str, Any] = load_resource("cognitoidp/resources/jwks-public.json")
+        self.seed = seeding.seed_stack(self.user_pool, f"{region}:{uuid.uuid4()}")
+        self._seed_snapshots = [
+            seeding.snapshot(self.user_pool, user.user_pool_id, user.username)
+            for user in self.seed.users.values()
+        ]
+        self.identity_pool = IdentityPoolService(
+            identity_pool_id=self.seed.identity_pool_id,
+            region=region,
+            user_pool_id=self.seed.user_pool_id,
+            client_ids=[
+                self.seed.public_client_id,
+                self.seed.confidential_client_id,
+                self.seed.srp_disabled_client_id,
+            ],
+            jwks=self.jwks,
+            now=self.now,
+            credential_lifetime=credential_lifetime,
+        )
+        self.identity_pool.add_provider(
+            self.seed.mfa_required_pool.user_pool_id,
+            [self.seed.mfa_required_pool.public_client_id],
+        )
+        self.gateway: Any = (
+            Gateway(lookup=self.identity_pool.lookup, region=region, now=self.now)
+            if Gateway is not None
+            else _no_gateway
+        )
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @staticmethod
+    def _fresh_account_id() -> str:
+        # moto's state is process-global and keyed by account: one account per stack.
+        while True:
+            account = f"{secrets.randbelow(9 * 10**11) + 10**11}"
+            if account not in cognitoidp_backends:
+                return account
+
+    # ----------------------------------------------------------------------------- lifecycle
+    def start(self) -> LocalStack:
+        """Start serving (idempotent); returns the stack."""
+        if self._server is None:
+            self._server = make_server(
+                self.host, self.port, self._app, threaded=True, request_handler=_QuietHandler
+            )
+            self.port = self._server.server_port
+            self._thread = threading.Thread(
+                target=self._server.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name=f"scribeauth-local-stack-{self.port}",
+                daemon=True,
+            )
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and drop this stack's moto state."""
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        if self.account_id in cognitoidp_backends:
+            del cognitoidp_backends[self.account_id]
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # ----------------------------------------------------------------------------- public API
+    @property
+    def endpoint_url(self) -> str:
+        """``http://127.0.0.1:PORT`` (only meaningful once started)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def env(self) -> dict[str, str]:
+        """The environment a client needs to reach this stack."""
+        return {"AWS_ENDPOINT_URL": self.endpoint_url}
+
+    def now(self) -> float:
+        """The stack clock: wall time plus ``clock_offset``."""
+        return time.time() + self.clock_offset
+
+    @property
+    def token_lifetime(self) -> int:
+        """Id/access token lifetime in seconds."""
+        return int(self.user_pool.token_lifetime)
+
+    @token_lifetime.setter
+    def token_lifetime(self, seconds: int) -> None:
+        self.user_pool.token_lifetime = seconds
+
+    @property
+    def credential_lifetime(self) -> int:
+        """Identity-pool credential lifetime in seconds."""
+        return int(self.identity_pool.credential_lifetime)
+
+    @credential_lifetime.setter
+    def credential_lifetime(self, seconds: int) -> None:
+        self.identity_pool.credential_lifetime = seconds
+
+    def create_user(
+        self,
+        username: str,
+        password: str,
+        *,
+        totp: bool = False,
+        email: str | None = None,
+        temporary: bool = False,
+    ) -> seeding.SeedUser:
+        """Add a user to the main pool (replacing a non-seed user of that name).
+
+        Args:
+            username: the internal user name.
+            password: the password (temporary when ``temporary``).
+            totp: set up TOTP MFA with a fresh secret (in the returned user).
+            email: e-mail address and sign-in alias (default ``<username>@example.com``).
+            temporary: the user must choose a new password (NEW_PASSWORD_REQUIRED).
+        """
+        if username in self.seed.users:
+            raise ValueError(f"{username!r} is a seed user; pick another name")
+        pool_id = self.seed.user_pool_id
+        email = email or f"{username}@example.com"
+        with self.user_pool._lock:
+            pool = self.user_pool.pool(pool_id)
+            pool.users.pop(username, None)
+            for other in pool.users.values():
+                if other.attribute_lookup.get("email", "").lower() == email.lower():
+                    raise ValueError(
+                        f"e-mail alias {email!r} already belongs to {other.username!r}"
+                    )
+            user = seeding.add_user(
+                self.user_pool, pool_id, username, password, email=email, temporary=temporary
+            )
+            secret = seeding.enable_totp(self.user_pool, pool_id, user) if totp else None
+            if not totp:
+                self.user_pool.user_state(pool_id, username).totp_secret = None
+        return seeding.SeedUser(
+            username, password, email, secret, None, pool_id, self.seed.public_client_id
+        )
+
+    def reset(self) -> None:
+        """Clear the recorder and the injected faults."""
+        self.recorder.reset()
+        self.faults.clear()
+
+    def restore_defaults(self) -> None:
+        """``reset()``, clock and lifetimes back to the defaults, seed users as seeded."""
+        self.reset()
+        self.clock_offset = 0.0
+        self.token_lifetime = self.default_token_lifetime
+        self.credential_lifetime = self.default_credential_lifetime
+        with self.user_pool._lock:
+            for snap in self._seed_snapshots:
+                seeding.restore(self.user_pool, snap)
+
+    # ----------------------------------------------------------------------------- WSGI
+    def _app(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        body = environ["wsgi.input"].read(length) if length > 0 else b""
+        # The gateway reads the body again (to check the payload hash).
+        environ["wsgi.input"] = io.BytesIO(body)
+        method = environ.get("REQUEST_METHOD", "GET")
+        path = environ.get("PATH_INFO", "/")
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        service, operation, params = self._classify(environ, method, path, target, body)
+        flow = params.get("AuthFlow") or params.get("ChallengeName")
+        self.recorder.record(
+            operation,
+            flow if isinstance(flow, str) else None,
+            params,
+            body,
+            method=method,
+            path=path,
+        )
+        fault = self.faults.take(operation)
+        if fault is not None and fault.kind == "delay":
+            time.sleep(fault.delay)
+            fault = None
+        if fault is not None and fault.kind == "reset":
+            return self._reset_connection(environ)
+        if fault is not None and fault.kind in ("throttle", "500"):
+            return self._fault_reply(service, operation, fault, start_response)
+        if fault is not None and fault.kind == "garble":
+            garbled = b"<html>not json"
+            start_response(
+                "200 OK", [("Content-Type", "text/html"), ("Content-Length", str(len(garbled)))]
+            )
+            return [garbled]
+        if service == "gateway":
+            if fault is None:
+                return self.gateway(environ, start_response)
+            status_line, headers, data = self._capture(self.gateway, environ)
+        else:
+            status, header_map, data = self._serve(service, operation, params, body, path)
+            status_line = f"{status} {'OK' if status == 200 else 'Error'}"
+            headers = list(header_map.items())
+        if fault is not None and fault.kind == "truncate":
+            # Promise the whole body, deliver half, then hang up.
+            headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+            headers += [("Content-Length", str(len(data) + 64)), ("Connection", "close")]
+            start_response(status_line, headers)
+            return [data[: len(data) // 2]]
+        headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+        start_response(status_line, [*headers, ("Content-Length", str(len(data)))])
+        return [data]
+
+    @staticmethod
+    def _classify(
+        environ: WSGIEnvironment, method: str, path: str, target: str, body: bytes
+    ) -> tuple[str, str, dict[str, Any]]:
+        if target.startswith((TARGET_PREFIX, IDENTITY_PREFIX)):
+            service = "idp" if target.startswith(TARGET_PREFIX) else "identity"
+            try:
+                params = json.loads(body or b"{}")
+            except ValueError:
+                params = {}
+            return service, target.split(".", 1)[1], params if isinstance(params, dict) else {}
+        if method == "GET" and _JWKS_PATH.match(path):
+            return "jwks", "jwks", {}
+        form: dict[str, Any] = {}
+        if "form-urlencoded" in environ.get("CONTENT_TYPE", ""):
+            form = dict(parse_qsl(body.decode("utf-8", "replace")))
+        auth = environ.get("HTTP_AUTHORIZATION", "")
+        if form.get("Action") == "GetCallerIdentity" or "/sts/aws4_request" in auth:
+            return "gateway", "GetCallerIdentity", form
+        return "gateway", "execute-api", {}
+
+    def _serve(
+        self, service: str, operation: str, params: dict[str, Any], body: bytes, path: str
+    ) -> tuple[int, dict[str, str], bytes]:
+        if service == "idp":
+            return self.user_pool.handle(operation, body)
+        if service == "identity":
+            status, reply = self.identity_pool.dispatch(operation, params)
+            headers = {"Content-Type": JSON_TYPE, "x-amzn-RequestId": str(uuid.uuid4())}
+            if status != 200 and "__type" in reply:
+                headers["x-amzn-ErrorType"] = str(reply["__type"])
+            return status, headers, json.dumps(reply).encode()
+        match = _JWKS_PATH.match(path)
+        pool_id = match.group("pool") if match else ""
+        if pool_id in self.user_pool.backend.user_pools:
+            return 200, {"Content-Type": "application/json"}, json.dumps(self.jwks).encode()
+        return 404, {"Content-Type": "application/json"}, b'{"message":"User pool not found"}'
+
+    @staticmethod
+    def _capture(app: Any, environ: WSGIEnvironment) -> tuple[str, list[tuple[str, str]], bytes]:
+        captured: dict[str, Any] = {}
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            captured["status"], captured["headers"] = status, headers
+            return lambda _data: None
+
+        data = b"".join(app(environ, start))
+        return captured["status"], list(captured["headers"]), data
+
+    @staticmethod
+    def _fault_reply(
+        service: str, operation: str, fault: Fault, start_response: StartResponse
+    ) -> list[bytes]:
+        throttle = fault.kind == "throttle"
+        if operation == "GetCallerIdentity":
+            status = "400 Bad Request" if throttle else "500 Internal Server Error"
+            code = "Throttling" if throttle else "InternalFailure"
+            data = (
+                '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error>'
+                f"<Type>{'Sender' if throttle else 'Receiver'}</Type><Code>{code}</Code>"
+                f"<Message>{'Rate exceeded' if throttle else 'Internal error'}</Message>"
+                f"</Error><RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>"
+            ).encode()
+            headers = [("Content-Type", "text/xml")]
+        elif service == "gateway":
+            status = "429 Too Many Requests" if throttle else "500 Internal Server Error"
+            body = {"message": "Too Many Requests" if throttle else "Internal server error"}
+            kind = "TooManyRequestsException" if throttle else "InternalServerErrorException"
+            data = json.dumps(body).encode()
+            headers = [("Content-Type", "application/json"), ("x-amzn-ErrorType", kind)]
+        else:
+            status = "400 Bad Request" if throttle else "500 Internal Server Error"
+            kind = "TooManyRequestsException" if throttle else "InternalErrorException"
+            message = "Rate exceeded" if throttle else "Internal error"
+            data = json.dumps({"__type": kind, "message": message}).encode()
+            headers = [("Content-Type", JSON_TYPE), ("x-amzn-ErrorType", kind)]
+        start_response(status, [*headers, ("Content-Length", str(len(data)))])
+        return [data]
+
+    @staticmethod
+    def _reset_connection(environ: WSGIEnvironment) -> list[bytes]:
+        sock = environ.get("werkzeug.socket")
+        if isinstance(sock, socket.socket):
+            # Linger 0: closing sends RST instead of FIN, so the client sees a reset.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        # werkzeug treats ConnectionError as "client went away": no response, no log noise.
+        raise ConnectionResetError("injected connection reset")
