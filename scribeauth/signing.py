@@ -222,6 +222,7 @@ def send(
     headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
     body: bytes | str = b"",
     session: boto3.Session | None = None,
+    credentials: Any = None,
     region: str | None = None,
     service: str | None = None,
     timeout: float = DEFAULT_TIMEOUT,
@@ -237,6 +238,9 @@ def send(
         body: the request body.
         session: a boto3 session to take credentials (and the fallback region) from; default
             :func:`scribeauth.boto3_session` for ``profile_name``.
+        credentials: credentials to sign with instead of a session's (any kind
+            :func:`sign_request` takes); then ``region`` or an execute-api host must give the
+            region.
         region: the SigV4 region; default from an execute-api host, else the session's region.
         service: the SigV4 service; default ``execute-api``.
         timeout: connect and read timeout in seconds.
@@ -253,9 +257,12 @@ def send(
     from botocore.exceptions import BotoCoreError
     from botocore.httpsession import URLLib3Session
     from botocore.utils import get_environ_proxies
+    from urllib3.exceptions import HTTPError as URLLib3Error
 
-    if session is None:
-        session = _boto3_session(profile_name)
+    if credentials is None:
+        if session is None:
+            session = _boto3_session(profile_name)
+        credentials = _session_credentials(session)
     signing_region = _region_for(url, region, session)
     request = AWSRequest(
         method=method.upper(),
@@ -265,7 +272,7 @@ def send(
     )
     sign_request(
         request,
-        _session_credentials(session),
+        credentials,
         region=signing_region,
         service=_service_for(url, service),
     )
@@ -274,7 +281,7 @@ def send(
     try:
         reply = http.send(request.prepare())
         content = reply.content
-    except BotoCoreError as err:
+    except (BotoCoreError, URLLib3Error) as err:
         raise ServiceUnavailableError(
             f"cannot reach {urlsplit(url).netloc}: {type(err).__name__}"
         ) from err

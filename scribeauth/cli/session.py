@@ -1,0 +1,412 @@
+"""``scribeauth login``, ``logout``, ``status``, ``forgot-password`` and ``change-password``."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ConfigError, NoTerminalError, SignInRequired, UnauthorizedException
+from ..models import format_expiration
+from ..prompt import Terminal
+from .console import Console
+
+if TYPE_CHECKING:
+    from ..config import Profile
+    from ..login import SignIn
+
+__all__ = ["CliTerminal", "load", "read_stdin_lines", "register"]
+
+
+class CliTerminal(Terminal):
+    """The terminal as the command line uses it: prompts hide the spinner, and an
+    ``otpauth://`` set-up URI is followed by a QR code when ``segno`` (extra ``qr``) is there."""
+
+    def __init__(self, console: Console, path: str | None = None) -> None:
+        super().__init__() if path is None else super().__init__(path)
+        self._console = console
+
+    def say(self, text: str) -> None:
+        with self._console.quiet():
+            super().say(text)
+            if "otpauth://" in text:
+                for line in _qr_lines(text[text.index("otpauth://") :].split()[0]):
+                    super().say(line)
+
+    def ask(self, text: str) -> str:
+        with self._console.quiet():
+            return super().ask(text)
+
+    def ask_secret(self, text: str) -> str:
+        with self._console.quiet():
+            answer = super().ask_secret(text)
+        self._console.secret(answer)
+        return answer
+
+    def choose(self, text: str, options: Sequence[str]) -> str:
+        with self._console.quiet():
+            return super().choose(text, options)
+
+
+def _qr_lines(uri: str) -> list[str]:
+    try:
+        import segno
+    except ImportError:
+        return ["(pip install 'scribeauth[qr]' to see this as a QR code)"]
+    buffer = io.StringIO()
+    segno.make(uri, error="m").terminal(out=buffer, compact=True)
+    return buffer.getvalue().rstrip("\n").split("\n")
+
+
+def terminal_or_none(console: Console) -> CliTerminal | None:
+    """The person's terminal, or None when no terminal is attached."""
+    terminal = CliTerminal(console)
+    return terminal if terminal.has_terminal() else None
+
+
+def read_stdin_lines(count: int, what: str) -> list[str]:
+    """The first ``count`` lines of stdin, line endings removed.
+
+    Raises:
+        ConfigError: stdin ended before ``count`` lines (a usage mistake, named).
+    """
+    lines = []
+    for _ in range(count):
+        line = sys.stdin.readline()
+        if not line:
+            raise ConfigError(f"{what}: stdin ended before {count} line(s) were read")
+        lines.append(line.rstrip("\r\n"))
+    return lines
+
+
+def load(args: argparse.Namespace, **flags: str | None) -> Profile:
+    """The profile named by ``--profile`` (else ``$AWS_PROFILE`` / default), with flag overrides."""
+    from ..config import load_profile
+
+    return load_profile(args.profile, flags=flags or None)
+
+
+def _sign_in_client(profile: Profile) -> SignIn:
+    from ..login import SignIn
+
+    return SignIn(
+        client_id=profile.client_id,
+        user_pool_id=profile.user_pool_id,
+        client_secret=profile.client_secret,
+        auth_flow=profile.auth_flow,
+        profile=profile.name,
+    )
+
+
+def _when(value: datetime | None) -> str:
+    if value is None:
+        return "-"
+    now = datetime.now(timezone.utc)
+    seconds = int((value - now).total_seconds())
+    if seconds <= 0:
+        return f"{format_expiration(value)} (expired)"
+    hours, rest = divmod(seconds, 3600)
+    left = f"{hours} h {rest // 60} min" if hours else f"{rest // 60} min {rest % 60} s"
+    return f"{format_expiration(value)} (in {left})"
+
+
+# -- login ---------------------------------------------------------------------------------
+
+
+def login(args: argparse.Namespace, console: Console) -> int:
+    from ..credentials import Broker
+
+    profile = load(args, username=args.username)
+    password = None
+    if args.password_stdin:
+        (password,) = read_stdin_lines(1, "--password-stdin")
+        console.secret(password)
+        if not password:
+            raise ConfigError("--password-stdin: the first line of stdin is empty")
+    terminal = terminal_or_none(console)
+    broker = Broker(profile, terminal=terminal)
+    with console.busy("Signing in"):
+        entry = broker.sign_in(password=password, mfa_code=args.mfa_code, terminal=terminal)
+    who = entry.username or profile.username or "?"
+    expiry = entry.credentials.expires_at if entry.credentials is not None else None
+    suffix = f"; AWS credentials until {_when(expiry)}" if expiry is not None else ""
+    console.out(f"Signed in to profile {profile.name!r} as {who}{suffix}.")
+    return 0
+
+
+# -- logout --------------------------------------------------------------------------------
+
+
+def logout(args: argparse.Namespace, console: Console) -> int:
+    from ..credentials import Broker
+
+    profile = load(args)
+    broker = Broker(profile)
+    if broker.cached() is None:
+        console.out(f"Profile {profile.name!r} was not signed in; nothing to do.")
+        return 0
+    with console.busy("Signing out"):
+        revoked = broker.logout()
+    if not revoked:
+        console.error(
+            f"could not revoke the refresh token of profile {profile.name!r} at Cognito; "
+            "the local cache is deleted, but the token stays valid until it expires"
+        )
+        return 6
+    console.out(f"Signed out of profile {profile.name!r}: token revoked, cache deleted.")
+    return 0
+
+
+# -- status --------------------------------------------------------------------------------
+
+
+def status(args: argparse.Namespace, console: Console) -> int:
+    from ..credentials import Broker
+
+    profile = load(args)
+    broker = Broker(profile)
+    state = broker.status()
+    entry = broker.cached()
+    tokens = entry.tokens if entry is not None else None
+    credentials = entry.credentials if entry is not None else None
+
+    def iso(value: datetime | None) -> str | None:
+        return format_expiration(value) if value is not None else None
+
+    document = {
+        "profile": profile.name,
+        "signed_in": state.signed_in,
+        "username": state.username,
+        "tokens_expire": iso(state.token_expires_at),
+        "refresh_token": bool(tokens is not None and tokens.refresh_token),
+        "identity_id": state.identity_id,
+        "credentials_expire": iso(state.credentials_expire_at),
+        "access_key_id": credentials.access_key_id if credentials is not None else None,
+        "user_pool_id": profile.user_pool_id,
+        "identity_pool_id": profile.identity_pool_id,
+        "region": profile.signing_region,
+        "cache": state.cache_path,
+    }
+    if args.json:
+        console.out(json.dumps(document, indent=2))
+    elif not state.signed_in:
+        console.out(f"Profile {profile.name!r}: not signed in.")
+        console.out(f"Sign in with: scribeauth login --profile {profile.name}")
+    else:
+        rows = [
+            ("profile", profile.name),
+            ("user", state.username or "-"),
+            ("tokens expire", _when(state.token_expires_at)),
+            ("refresh token", "cached" if document["refresh_token"] else "none"),
+            ("identity id", state.identity_id or "-"),
+            ("credentials expire", _when(state.credentials_expire_at)),
+            ("access key id", document["access_key_id"] or "-"),
+            ("region", profile.signing_region),
+            ("cache", state.cache_path),
+        ]
+        width = max(len(label) for label, _ in rows)
+        for label, value in rows:
+            console.out(f"{label + ':':<{width + 1}} {value}")
+    return 0 if state.signed_in else 4
+
+
+# -- forgot-password / change-password -----------------------------------------------------
+
+
+def _new_password(terminal: Terminal) -> str:
+    for _ in range(3):
+        first = terminal.ask_secret("New password: ")
+        if first and first == terminal.ask_secret("New password again: "):
+            return first
+        terminal.say("The passwords differ (or are empty); try again.")
+    raise UnauthorizedException("the new password was not typed the same way twice")
+
+
+def forgot_password(args: argparse.Namespace, console: Console) -> int:
+    profile = load(args, username=args.username)
+    terminal = terminal_or_none(console)
+    username = profile.username
+    if not username:
+        if terminal is None:
+            raise ConfigError(f"profile {profile.name!r} has no username; pass --username")
+        username = terminal.ask("Username: ")
+    client = _sign_in_client(profile)
+    if args.code is None:
+        with console.busy("Asking Cognito for a code"):
+            delivery = client.forgot_password(username)
+        where = delivery.get("Destination") or "you"
+        medium = (delivery.get("DeliveryMedium") or "").lower()
+        console.info(f"A confirmation code was sent to {where}{' by ' + medium if medium else ''}.")
+        if terminal is None and not args.password_stdin:
+            console.info(
+                "Finish with: scribeauth forgot-password "
+                f"--profile {profile.name} --code CODE --password-stdin"
+            )
+            return 0
+    if args.code is not None:
+        code = args.code
+    elif terminal is not None:
+        code = terminal.ask("Confirmation code: ")
+    else:
+        raise NoTerminalError("no terminal to ask for the code on; pass --code CODE")
+    if args.password_stdin:
+        (new,) = read_stdin_lines(1, "--password-stdin")
+        console.secret(new)
+    elif terminal is not None:
+        new = _new_password(terminal)
+    else:
+        raise NoTerminalError("no terminal to ask for the new password on; use --password-stdin")
+    with console.busy("Setting the new password"):
+        client.confirm_forgot_password(username, code, new)
+    console.out(
+        f"Password changed for {username}; sign in with: scribeauth login --profile {profile.name}"
+    )
+    return 0
+
+
+def change_password(args: argparse.Namespace, console: Console) -> int:
+    from ..credentials import Broker
+
+    profile = load(args)
+    broker = Broker(profile)
+    entry = broker.cached()
+    tokens = entry.tokens if entry is not None else None
+    if tokens is None:
+        raise SignInRequired(
+            f"profile {profile.name!r} is not signed in; run: scribeauth login --profile "
+            f"{profile.name}"
+        )
+    terminal = terminal_or_none(console)
+    if args.password_stdin:
+        old, new = read_stdin_lines(2, "--password-stdin (old password, then new password)")
+    elif terminal is not None:
+        old = terminal.ask_secret("Current password: ")
+        console.secret(old)
+        new = _new_password(terminal)
+    else:
+        raise NoTerminalError("no terminal to ask for the passwords on; use --password-stdin")
+    console.secret(old, new)
+    client = _sign_in_client(profile)
+    access = tokens.access
+    with console.busy("Changing the password"):
+        expires = access.expires_at
+        if (expires is None or expires <= datetime.now(timezone.utc)) and tokens.refresh_token:
+            tokens = client.refresh(tokens.refresh_token, username=tokens.username)
+        client.change_password(tokens.access_token, old, new)
+    console.out(f"Password changed for profile {profile.name!r}.")
+    return 0
+
+
+# -- registration --------------------------------------------------------------------------
+
+
+def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
+    """Adds login, logout, status, forgot-password and change-password."""
+    from . import add_command
+
+    parser = add_command(
+        subparsers,
+        "login",
+        summary="sign in and cache tokens and AWS credentials",
+        description=(
+            "Sign in to the profile's user pool (SRP; the password never leaves this machine), "
+            "answer MFA and new-password challenges, and cache the tokens, identity id and AWS "
+            "credentials. The password is asked on the terminal unless --password-stdin is "
+            "given; MFA codes likewise unless --mfa-code is given."
+        ),
+        examples=[
+            "scribeauth login --profile scribe",
+            "pass show scribe | scribeauth login --profile scribe --password-stdin "
+            "--mfa-code 123456",
+        ],
+        common=common,
+        handler=login,
+    )
+    parser.add_argument("--username", help="sign in as this user (default: the profile's)")
+    parser.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of stdin instead of the terminal",
+    )
+    parser.add_argument("--mfa-code", metavar="CODE", help="the MFA code (TOTP, SMS or email)")
+
+    add_command(
+        subparsers,
+        "logout",
+        summary="revoke the refresh token and delete the cached session",
+        description=(
+            "Revoke the profile's refresh token at Cognito, then delete its cache. If revoking "
+            "fails (offline, Cognito down) the cache is still deleted, a warning is printed and "
+            "the exit code is 6."
+        ),
+        examples=["scribeauth logout --profile scribe"],
+        common=common,
+        handler=logout,
+    )
+
+    parser = add_command(
+        subparsers,
+        "status",
+        summary="who is signed in, and when tokens and credentials expire",
+        description=(
+            "Show who is signed in to the profile, when the tokens and AWS credentials expire, "
+            "and the identity id; never a secret. Makes no network call. Exits 4 when not signed "
+            "in."
+        ),
+        examples=["scribeauth status --profile scribe", "scribeauth status --json"],
+        common=common,
+        handler=status,
+    )
+    parser.add_argument("--json", action="store_true", help="print a JSON document")
+
+    parser = add_command(
+        subparsers,
+        "forgot-password",
+        summary="reset a forgotten password with a code sent by Cognito",
+        description=(
+            "Ask Cognito to send a confirmation code, then ask for the code and the new "
+            "password (twice) on the terminal. Without a terminal it only sends the code; "
+            "finish with --code and --password-stdin."
+        ),
+        examples=[
+            "scribeauth forgot-password --profile scribe",
+            'echo "$NEW_PASSWORD" | scribeauth forgot-password --profile scribe '
+            "--code 123456 --password-stdin",
+        ],
+        common=common,
+        handler=forgot_password,
+    )
+    parser.add_argument("--username", help="the user (default: the profile's)")
+    parser.add_argument(
+        "--code", help="the confirmation code already received (skips sending a new one)"
+    )
+    parser.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the new password from the first line of stdin",
+    )
+
+    parser = add_command(
+        subparsers,
+        "change-password",
+        summary="change the signed-in user's password",
+        description=(
+            "Change the password of the user signed in to the profile: asks for the current "
+            "password and the new one (twice) on the terminal, or reads both from stdin."
+        ),
+        examples=[
+            "scribeauth change-password --profile scribe",
+            'printf \'%s\\n%s\\n\' "$OLD" "$NEW" | scribeauth change-password --password-stdin',
+        ],
+        common=common,
+        handler=change_password,
+    )
+    parser.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the current password (line 1) and the new one (line 2) from stdin",
+    )
