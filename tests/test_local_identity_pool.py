@@ -197,14 +197,26 @@ def test_concurrent_get_id_for_one_user_yields_one_identity(pool: Served) -> Non
 
 def _tampered() -> str:
     header, _, signature = mint("sub-alice").split(".")
-    payload = _b64({"iss": ISSUER, "sub": "sub-mallory", "aud": CLIENT_ID, "token_use": "id",
-                    "exp": int(time.time()) + 3600})  # fmt: skip
+    payload = _b64(
+        {
+            "iss": ISSUER,
+            "sub": "sub-mallory",
+            "aud": CLIENT_ID,
+            "token_use": "id",
+            "exp": int(time.time()) + 3600,
+        }
+    )
     return f"{header}.{payload}.{signature}"
 
 
 def _unsigned() -> str:
-    payload = {"iss": ISSUER, "sub": "sub-alice", "aud": CLIENT_ID, "token_use": "id",
-               "exp": int(time.time()) + 3600}  # fmt: skip
+    payload = {
+        "iss": ISSUER,
+        "sub": "sub-alice",
+        "aud": CLIENT_ID,
+        "token_use": "id",
+        "exp": int(time.time()) + 3600,
+    }
     return f"{_b64({'alg': 'none'})}.{_b64(payload)}."
 
 
