@@ -87,7 +87,8 @@ def make_client(service: Service, region: str, profile: str | None = None) -> An
             only when that profile exists in the config files.
 
     Returns:
-        A botocore client with short timeouts and botocore's standard retries (4 attempts).
+        A botocore client with short timeouts and botocore's standard retries (a first try
+        and up to 4 retries).
 
     Raises:
         ConfigError: the AWS config file cannot be read, or the endpoint settings are invalid.

@@ -147,6 +147,11 @@ class UserPoolClient:
             )
         return {"SECRET_HASH": srp.secret_hash(username, self.client_id, self._client_secret)}
 
+    def _secret_hash_param(self, username: str) -> dict[str, str]:
+        # The password-reset calls take it as a top-level `SecretHash`, not in AuthParameters.
+        found = self._secret_hash(username)
+        return {"SecretHash": found["SECRET_HASH"]} if found else {}
+
     # -- sign-in -------------------------------------------------------------------------------
     def initiate_auth(
         self,
@@ -253,7 +258,7 @@ class UserPoolClient:
     def forgot_password(self, username: str) -> dict[str, Any]:
         """ForgotPassword: Cognito sends a confirmation code; returns CodeDeliveryDetails."""
         params: dict[str, Any] = {"ClientId": self.client_id, "Username": username}
-        params.update(self._secret_hash(username))
+        params.update(self._secret_hash_param(username))
         reply = self._call("forgot_password", "reset", params.values(), **params)
         details = reply.get("CodeDeliveryDetails")
         return dict(details) if isinstance(details, Mapping) else {}
@@ -266,7 +271,7 @@ class UserPoolClient:
             "ConfirmationCode": code,
             "Password": new_password,
         }
-        params.update(self._secret_hash(username))
+        params.update(self._secret_hash_param(username))
         self._call("confirm_forgot_password", "reset", params.values(), **params)
 
     # -- the one place botocore errors are translated --------------------------------------------
@@ -343,6 +348,9 @@ def _translate(
         cls, fix = ServiceError, "report this if it persists"
     if code == "NotAuthorizedException":
         fix = _UNAUTHORIZED_FIX.get(context, _SIGN_IN_AGAIN)
+        if context == "challenge" and "expired" in str(error.get("Message", "")).lower():
+            # Cognito reports a timed-out sign-in session as NotAuthorized.
+            cls, fix = ExpiredCodeError, _SIGN_IN_AGAIN
         if context == "sign-in" and not said:
             detail = " (incorrect username or password)"
     if code == "UserNotFoundException" and context == "sign-in":
