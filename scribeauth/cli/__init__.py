@@ -38,7 +38,7 @@ from typing import Any, NoReturn
 
 from .. import __version__
 from ..errors import ScribeAuthError
-from .console import Console, enable_debug_logging, mask_secrets
+from .console import Console, debug_logging, mask_secrets
 
 __all__ = ["EXIT_HTTP_ERROR", "build_parser", "main"]
 
@@ -147,16 +147,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _run(args: argparse.Namespace, console: Console) -> int:
-    handler: Handler = args.handler
-    return handler(args, console)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Runs ``scribeauth`` with ``argv`` (default ``sys.argv[1:]``) and returns the exit code."""
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra:
+            if not getattr(args, "forward_unknown", False):
+                parser.error(f"unrecognized arguments: {' '.join(extra)}")
+            args.args = [*args.args, *extra]
     except SystemExit as exit_:  # --help, --version, usage errors
         return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
     if getattr(args, "handler", None) is None:
@@ -168,9 +167,18 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
 
     debug = bool(getattr(args, "debug", False))
-    console = Console(debug=debug, mask=enable_debug_logging() if debug else None)
+    if not debug:
+        return _guarded(args, Console())
+    with debug_logging() as mask:
+        return _guarded(args, Console(debug=True, mask=mask))
+
+
+def _guarded(args: argparse.Namespace, console: Console) -> int:
+    """Runs the command; turns every error into one line on stderr and an exit code."""
+    debug = console.debug
     try:
-        return _run(args, console)
+        handler: Handler = args.handler
+        return handler(args, console)
     except KeyboardInterrupt:
         console.error("interrupted")
         return EXIT_INTERRUPTED

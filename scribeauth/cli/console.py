@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from typing import IO
 
-__all__ = ["Console", "SecretMaskFilter", "Spinner", "enable_debug_logging", "mask_secrets"]
+__all__ = ["Console", "SecretMaskFilter", "Spinner", "debug_logging", "mask_secrets"]
 
 #: How long a network wait may last before the spinner shows.
 SPINNER_DELAY = 0.3
@@ -119,10 +119,13 @@ class SecretMaskFilter(logging.Filter):
         return True
 
 
-def enable_debug_logging(stream: IO[str] | None = None) -> SecretMaskFilter:
+@contextlib.contextmanager
+def debug_logging(stream: IO[str] | None = None) -> Iterator[SecretMaskFilter]:
     """Sends every log record (ours, botocore's, urllib3's) to stderr with secrets masked.
 
-    Returns:
+    The handler and the root logger's level are put back on exit.
+
+    Yields:
         The filter, so the caller can register secret values it learns (``filter.add``).
     """
     mask = SecretMaskFilter()
@@ -133,9 +136,14 @@ def enable_debug_logging(stream: IO[str] | None = None) -> SecretMaskFilter:
     # A handler filter sees records propagated from every logger, unlike a logger filter.
     handler.addFilter(mask)
     root = logging.getLogger()
+    level = root.level
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)
-    return mask
+    try:
+        yield mask
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
 
 
 class Spinner:

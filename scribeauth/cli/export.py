@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..models import format_expiration
 from .console import Console
-from .session import load, terminal_or_none
+from .session import broker_for, load
 
 if TYPE_CHECKING:
     from ..config import Profile
@@ -44,13 +44,10 @@ def credential_environment(profile: Profile, credentials: AwsCredentials) -> dic
 
 def credentials_for(args: argparse.Namespace, console: Console) -> tuple[Profile, AwsCredentials]:
     """The profile and its AWS credentials, signing in on the terminal when one is attached."""
-    from ..credentials import Broker
-
     profile = load(args)
-    terminal = terminal_or_none(console)
-    broker = Broker(profile, terminal=terminal)
+    broker = broker_for(profile, console)
     with console.busy("Getting AWS credentials"):
-        credentials = broker.credentials(interactive=terminal is not None)
+        credentials = broker.credentials()
     console.secret(credentials.secret_access_key, credentials.session_token)
     return profile, credentials
 

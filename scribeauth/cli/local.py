@@ -24,10 +24,7 @@ def local_stack(args: argparse.Namespace, console: Console) -> int:
         from ..local.serve import main as serve
     except ImportError as err:
         raise ConfigError(_NEEDS_LOCAL) from err
-    forwarded = list(args.args)
-    if forwarded and forwarded[0] == "--":
-        forwarded = forwarded[1:]
-    return serve(forwarded)
+    return serve([arg for arg in args.args if arg != "--"])
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -61,14 +58,16 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         summary="serve the strict local Scribe stack on loopback until Ctrl-C",
         description=(
             "Serve the local Scribe stack (user pool, identity pool, STS, API gateway) on "
-            "127.0.0.1 for your own tests; arguments after -- go to the server (see "
-            "scribeauth local-stack -- --help). Needs the local extra."
+            "127.0.0.1 for your own tests, printing its ids, demo users and a ready profile. "
+            "Other options go to the server: --host, --port, --region, --token-lifetime, "
+            "--credential-lifetime. Needs the local extra."
         ),
         examples=[
-            "scribeauth local-stack",
+            "scribeauth local-stack --port 4566",
             "AWS_ENDPOINT_URL=http://127.0.0.1:PORT aws sts get-caller-identity --profile demo",
         ],
         common=common,
         handler=local_stack,
     )
-    parser.add_argument("args", nargs=argparse.REMAINDER, metavar="-- ARGS", help=argparse.SUPPRESS)
+    # Options meant for the server (--port, --region, ...) are passed on as they are.
+    parser.set_defaults(forward_unknown=True, args=[])

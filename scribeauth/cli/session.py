@@ -12,14 +12,18 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, NoTerminalError, SignInRequired, UnauthorizedException
 from ..models import format_expiration
-from ..prompt import Terminal
+from ..prompt import DEFAULT_TTY, Terminal
 from .console import Console
 
 if TYPE_CHECKING:
     from ..config import Profile
+    from ..credentials import Broker
     from ..login import SignIn
 
-__all__ = ["CliTerminal", "load", "read_stdin_lines", "register"]
+__all__ = ["TTY_PATH", "CliTerminal", "broker_for", "load", "read_stdin_lines", "register"]
+
+#: The terminal device prompts go to (the controlling terminal).
+TTY_PATH = DEFAULT_TTY
 
 
 class CliTerminal(Terminal):
@@ -27,7 +31,7 @@ class CliTerminal(Terminal):
     ``otpauth://`` set-up URI is followed by a QR code when ``segno`` (extra ``qr``) is there."""
 
     def __init__(self, console: Console, path: str | None = None) -> None:
-        super().__init__() if path is None else super().__init__(path)
+        super().__init__(TTY_PATH if path is None else path)
         self._console = console
 
     def say(self, text: str) -> None:
@@ -66,6 +70,15 @@ def terminal_or_none(console: Console) -> CliTerminal | None:
     """The person's terminal, or None when no terminal is attached."""
     terminal = CliTerminal(console)
     return terminal if terminal.has_terminal() else None
+
+
+def broker_for(profile: Profile, console: Console) -> Broker:
+    """The profile's Broker, prompting (when it must) on the command line's terminal."""
+    from ..credentials import Broker
+
+    # Always the CLI's terminal object, never None: a Broker without one would open /dev/tty
+    # itself, bypassing the spinner handling (and TTY_PATH).
+    return Broker(profile, terminal=CliTerminal(console))
 
 
 def read_stdin_lines(count: int, what: str) -> list[str]:
@@ -118,8 +131,6 @@ def _when(value: datetime | None) -> str:
 
 
 def login(args: argparse.Namespace, console: Console) -> int:
-    from ..credentials import Broker
-
     profile = load(args, username=args.username)
     password = None
     if args.password_stdin:
@@ -127,10 +138,9 @@ def login(args: argparse.Namespace, console: Console) -> int:
         console.secret(password)
         if not password:
             raise ConfigError("--password-stdin: the first line of stdin is empty")
-    terminal = terminal_or_none(console)
-    broker = Broker(profile, terminal=terminal)
+    broker = broker_for(profile, console)
     with console.busy("Signing in"):
-        entry = broker.sign_in(password=password, mfa_code=args.mfa_code, terminal=terminal)
+        entry = broker.sign_in(password=password, mfa_code=args.mfa_code)
     who = entry.username or profile.username or "?"
     expiry = entry.credentials.expires_at if entry.credentials is not None else None
     suffix = f"; AWS credentials until {_when(expiry)}" if expiry is not None else ""
@@ -142,10 +152,8 @@ def login(args: argparse.Namespace, console: Console) -> int:
 
 
 def logout(args: argparse.Namespace, console: Console) -> int:
-    from ..credentials import Broker
-
     profile = load(args)
-    broker = Broker(profile)
+    broker = broker_for(profile, console)
     if broker.cached() is None:
         console.out(f"Profile {profile.name!r} was not signed in; nothing to do.")
         return 0
@@ -165,10 +173,8 @@ def logout(args: argparse.Namespace, console: Console) -> int:
 
 
 def status(args: argparse.Namespace, console: Console) -> int:
-    from ..credentials import Broker
-
     profile = load(args)
-    broker = Broker(profile)
+    broker = broker_for(profile, console)
     state = broker.status()
     entry = broker.cached()
     tokens = entry.tokens if entry is not None else None
@@ -269,10 +275,8 @@ def forgot_password(args: argparse.Namespace, console: Console) -> int:
 
 
 def change_password(args: argparse.Namespace, console: Console) -> int:
-    from ..credentials import Broker
-
     profile = load(args)
-    broker = Broker(profile)
+    broker = broker_for(profile, console)
     entry = broker.cached()
     tokens = entry.tokens if entry is not None else None
     if tokens is None:
