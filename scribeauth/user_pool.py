@@ -9,6 +9,7 @@ a message: Cognito's own message is kept only when it carries none of them.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -282,6 +283,12 @@ class UserPoolClient:
         import botocore.parsers
 
         client = make_client("cognito-idp", self.region, self._profile)
+        # unique_id keeps this to one registration on the process-wide shared client.
+        client.meta.events.register(
+            "before-parse.cognito-identity-provider",
+            _refuse_unreadable,
+            unique_id="scribeauth-user-pool-unreadable",
+        )
         operation = client.meta.method_to_api_mapping.get(method, method)
         try:
             reply = getattr(client, method)(**params)
@@ -313,6 +320,21 @@ class UserPoolClient:
         reply = dict(reply)
         reply.pop("ResponseMetadata", None)
         return reply
+
+
+def _refuse_unreadable(response_dict: Mapping[str, Any], **_: Any) -> None:
+    """botocore reads a 200 whose body is not JSON (a proxy's page, a cut-off reply) as an
+    empty success; refuse it instead."""
+    if response_dict.get("status_code") != 200:
+        return
+    try:
+        parsed = json.loads(response_dict.get("body") or b"")
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        from botocore.parsers import ResponseParserError
+
+        raise ResponseParserError("the reply is not a JSON object")
 
 
 def _one_of(*, session: str | None, access_token: str | None) -> dict[str, str]:
