@@ -35,14 +35,10 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from scribeauth.local import seed as seeding
 from scribeauth.local.faults import Fault, Faults
+from scribeauth.local.gateway import Gateway
 from scribeauth.local.identity_pool import IdentityPoolService
 from scribeauth.local.recorder import Recorder
 from scribeauth.local.user_pool import JSON_TYPE, TARGET_PREFIX, StrictUserPool
-
-try:
-    from scribeauth.local.gateway import Gateway
-except ImportError:  # the gateway is written in parallel; serve without it until it lands
-    Gateway = None  # type: ignore[assignment,misc]
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -51,11 +47,6 @@ IDENTITY_PREFIX = "AWSCognitoIdentityService."
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 _JWKS_PATH = re.compile(r"^/(?P<pool>[\w-]+_[0-9A-Za-z]+)/\.well-known/jwks\.json$")
 _log = logging.getLogger(__name__)
-
-
-def _no_gateway(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-    start_response("501 Not Implemented", [("Content-Type", "application/json")])
-    return [b'{"message":"gateway not available"}']
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -130,11 +121,7 @@ class LocalStack:
             self.seed.mfa_required_pool.user_pool_id,
             [self.seed.mfa_required_pool.public_client_id],
         )
-        self.gateway: Any = (
-            Gateway(lookup=self.identity_pool.lookup, region=region, now=self.now)
-            if Gateway is not None
-            else _no_gateway
-        )
+        self.gateway = Gateway(lookup=self.identity_pool.lookup, region=region, now=self.now)
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -312,7 +299,8 @@ class LocalStack:
             return [garbled]
         if service == "gateway":
             if fault is None:
-                return self.gateway(environ, start_response)
+                served: Iterable[bytes] = self.gateway(environ, start_response)
+                return served
             status_line, headers, data = self._capture(self.gateway, environ)
         else:
             status, header_map, data = self._serve(service, operation, params, body, path)
@@ -413,5 +401,7 @@ class LocalStack:
         if isinstance(sock, socket.socket):
             # Linger 0: closing sends RST instead of FIN, so the client sees a reset.
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            # Hang up now, or the keep-alive handler would wait for the next request.
+            sock.shutdown(socket.SHUT_RDWR)
         # werkzeug treats ConnectionError as "client went away": no response, no log noise.
         raise ConnectionResetError("injected connection reset")
