@@ -1,0 +1,218 @@
+"""clients.make_client: endpoints from the standard settings, unsigned, no credential lookup."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import botocore.exceptions
+import pytest
+
+from scribeauth import clients
+from scribeauth.errors import ConfigError
+from scribeauth.local.stack import LocalStack
+
+REGION = "eu-west-2"
+
+
+@pytest.fixture
+def stack(scribe_stack: LocalStack) -> LocalStack:
+    return scribe_stack
+
+
+def write_config(home: Path, text: str) -> Path:
+    path = home / ".aws" / "config"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def poke_idp(profile: str | None = None) -> None:
+    """One cognito-idp request the stack will record (and refuse)."""
+    client = clients.make_client("cognito-idp", REGION, profile)
+    with pytest.raises(botocore.exceptions.ClientError):
+        client.get_user(AccessToken="not-a-token")
+
+
+def poke_identity(profile: str | None = None) -> None:
+    client = clients.make_client("cognito-identity", REGION, profile)
+    with pytest.raises(botocore.exceptions.ClientError):
+        client.get_id(IdentityPoolId=f"{REGION}:00000000-0000-0000-0000-000000000000")
+
+
+def test_aws_endpoint_url_reaches_both_services(
+    stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", stack.endpoint_url)
+    poke_idp()
+    poke_identity()
+    assert stack.recorder.count("GetUser") == 1
+    assert stack.recorder.count("GetId") == 1
+
+
+def test_service_specific_endpoint_for_user_pools(
+    stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", stack.endpoint_url)
+    poke_idp()
+    assert stack.recorder.count("GetUser") == 1
+    identity = clients.make_client("cognito-identity", REGION)
+    assert identity.meta.endpoint_url == f"https://cognito-identity.{REGION}.amazonaws.com"
+
+
+def test_service_specific_endpoint_for_identity_pools(
+    stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL_COGNITO_IDENTITY", stack.endpoint_url)
+    poke_identity()
+    assert stack.recorder.count("GetId") == 1
+    idp = clients.make_client("cognito-idp", REGION)
+    assert idp.meta.endpoint_url == f"https://cognito-idp.{REGION}.amazonaws.com"
+
+
+def test_service_specific_beats_global(stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", stack.endpoint_url)
+    poke_idp()
+    assert stack.recorder.count("GetUser") == 1
+
+
+def _services_config(endpoint: str, *, credential_process: str = "false") -> str:
+    return (
+        "[profile scribe]\n"
+        "region = us-east-1\n"
+        f"credential_process = {credential_process}\n"
+        "services = local-scribe\n"
+        "\n"
+        "[services local-scribe]\n"
+        "cognito_identity_provider =\n"
+        f"  endpoint_url = {endpoint}\n"
+        "cognito_identity =\n"
+        f"  endpoint_url = {endpoint}\n"
+    )
+
+
+def test_services_section_of_the_profile(stack: LocalStack, isolated_env: Path) -> None:
+    write_config(isolated_env, _services_config(stack.endpoint_url))
+    poke_idp("scribe")
+    poke_identity("scribe")
+    assert stack.recorder.count("GetUser") == 1
+    assert stack.recorder.count("GetId") == 1
+
+
+def test_services_section_via_aws_profile(
+    stack: LocalStack, isolated_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_config(isolated_env, _services_config(stack.endpoint_url))
+    monkeypatch.setenv("AWS_PROFILE", "scribe")
+    poke_idp()
+    assert stack.recorder.count("GetUser") == 1
+
+
+def test_profile_missing_from_the_files_is_not_an_error(
+    isolated_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_config(isolated_env, "[profile other]\nregion = us-east-1\n")
+    # A profile known only to scribeauth's YAML, and an AWS_PROFILE that names nothing.
+    monkeypatch.setenv("AWS_PROFILE", "ghost")
+    client = clients.make_client("cognito-idp", REGION, "yaml-only")
+    assert client.meta.endpoint_url == f"https://cognito-idp.{REGION}.amazonaws.com"
+    assert client.meta.region_name == REGION
+
+
+def test_region_is_the_pools_not_the_profiles(stack: LocalStack, isolated_env: Path) -> None:
+    write_config(isolated_env, _services_config(stack.endpoint_url))
+    client = clients.make_client("cognito-idp", REGION, "scribe")
+    assert client.meta.region_name == REGION
+
+
+def test_no_credential_lookup(
+    stack: LocalStack, isolated_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    marker = isolated_env / "credential_process_ran"
+    script = isolated_env / "creds.sh"
+    script.write_text(f"#!/bin/sh\ntouch {marker}\nexit 1\n")
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    write_config(isolated_env, _services_config(stack.endpoint_url, credential_process=str(script)))
+    monkeypatch.setenv("AWS_PROFILE", "scribe")
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID", raising=False)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    poke_idp("scribe")
+    poke_identity("scribe")
+    assert stack.recorder.count("GetUser") == 1
+    assert not marker.exists(), "the profile's credential_process was run"
+
+    # Guard: a signed client of the same profile does run it, so the marker can appear.
+    import botocore.session
+
+    with pytest.raises(botocore.exceptions.CredentialRetrievalError):
+        botocore.session.get_session().create_client("cognito-idp", region_name=REGION)
+    assert marker.exists()
+
+
+def test_requests_are_unsigned(stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Credentials in the environment must not be used either.
+    monkeypatch.setenv("AWS_ENDPOINT_URL", stack.endpoint_url)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
+    client = clients.make_client("cognito-idp", REGION)
+    seen: list[dict[str, str]] = []
+    client.meta.events.register(
+        "before-send.cognito-identity-provider.GetUser",
+        lambda request, **_: seen.append(dict(request.headers)),
+    )
+    with pytest.raises(botocore.exceptions.ClientError):
+        client.get_user(AccessToken="not-a-token")
+    assert seen
+    assert "Authorization" not in seen[0]
+    assert "scribeauth/2.0.0" in str(seen[0]["User-Agent"])
+
+
+def test_client_settings() -> None:
+    config = clients.make_client("cognito-idp", REGION).meta.config
+    assert config.connect_timeout == 5
+    assert config.read_timeout == 10
+    # botocore stores `max_attempts: 4` (retries) as five attempts in all.
+    assert config.retries == {"mode": "standard", "total_max_attempts": 5}
+    assert "scribeauth/2.0.0" in config.user_agent_extra
+
+
+def test_clients_are_cached_per_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    first = clients.make_client("cognito-idp", REGION)
+    assert clients.make_client("cognito-idp", REGION) is first
+    assert clients.make_client("cognito-idp", "us-east-1") is not first
+    assert clients.make_client("cognito-identity", REGION) is not first
+    assert clients.make_client("cognito-idp", REGION, "other") is not first
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    moved = clients.make_client("cognito-idp", REGION)
+    assert moved is not first
+    assert moved.meta.endpoint_url == "http://127.0.0.1:9"
+    clients.clear_cache()
+    assert clients.make_client("cognito-idp", REGION) is not moved
+
+
+def test_config_file_edits_are_seen(stack: LocalStack, isolated_env: Path) -> None:
+    write_config(isolated_env, "[profile scribe]\nregion = us-east-1\n")
+    before = clients.make_client("cognito-idp", REGION, "scribe")
+    assert before.meta.endpoint_url.startswith("https://")
+    write_config(isolated_env, _services_config(stack.endpoint_url) + "\n# edited\n")
+    after = clients.make_client("cognito-idp", REGION, "scribe")
+    assert after.meta.endpoint_url == stack.endpoint_url
+
+
+def test_broken_config_is_a_config_error(isolated_env: Path) -> None:
+    write_config(isolated_env, "[profile scribe\nregion = x\n")
+    with pytest.raises(ConfigError, match="AWS config file"):
+        clients.make_client("cognito-idp", REGION, "scribe")
+
+
+def test_missing_services_section_is_a_config_error(isolated_env: Path) -> None:
+    write_config(isolated_env, "[profile scribe]\nservices = nowhere\n")
+    with pytest.raises(ConfigError, match="endpoint settings"):
+        clients.make_client("cognito-idp", REGION, "scribe")
+
+
+def test_bad_endpoint_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "not a url")
+    with pytest.raises(ConfigError):
+        clients.make_client("cognito-idp", REGION)
