@@ -23,6 +23,9 @@ from scribeauth.errors import (
     UnauthorizedException,
     UnknownException,
 )
+from scribeauth.local.stack import LocalStack
+from scribeauth.login import SignIn
+from scribeauth.models import Tokens
 
 POOL = "eu-west-2_TestPool9"
 ISSUER = f"https://cognito-idp.eu-west-2.amazonaws.com/{POOL}"
@@ -288,3 +291,54 @@ def test_fetch_jwks_unreachable_is_unavailable() -> None:
 def test_fetch_jwks_refuses_non_http_endpoint() -> None:
     with pytest.raises(ConfigError):
         tokens.fetch_jwks(POOL, endpoint_url="file:///etc")
+
+
+# --- the local stack's real tokens and JWKS ----------------------------------------------------
+def test_stack_tokens_verify_against_its_jwks(
+    scribe_stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", scribe_stack.endpoint_url)
+    seed = scribe_stack.seed
+    signed_in = SignIn(client_id=seed.public_client_id, user_pool_id=seed.user_pool_id).start(
+        "alice", seed.users["alice"].password
+    )
+    assert isinstance(signed_in, Tokens)
+    jwks = tokens.fetch_jwks(seed.user_pool_id)
+    now = datetime.fromtimestamp(scribe_stack.now(), timezone.utc)
+    issuer = tokens.issuer_url(seed.user_pool_id)
+    id_token = tokens.verify(
+        signed_in.id_token,
+        jwks=jwks,
+        issuer=issuer,
+        audience=seed.public_client_id,
+        token_use="id",
+        now=now,
+    )
+    assert id_token.claims["cognito:username"] == "alice"
+    access = tokens.verify(
+        signed_in.access_token,
+        jwks=jwks,
+        issuer=issuer,
+        audience=seed.public_client_id,
+        token_use="access",
+        now=now,
+    )
+    assert access.claims["username"] == "alice"
+    with pytest.raises(UnauthorizedException, match="expired"):
+        tokens.verify(
+            signed_in.id_token,
+            jwks=jwks,
+            issuer=issuer,
+            audience=seed.public_client_id,
+            token_use="id",
+            now=now + timedelta(hours=2),
+        )
+
+
+def test_stack_unknown_pool_jwks_is_not_found(
+    scribe_stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", scribe_stack.endpoint_url)
+    with pytest.raises(ResourceNotFoundException):
+        tokens.fetch_jwks("eu-west-2_NoSuchPool")
+    assert scribe_stack.recorder.count("jwks") == 1
