@@ -29,7 +29,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
 from .errors import ConfigError, ServiceUnavailableError, SignInRequired
 from .models import AwsCredentials
@@ -44,6 +44,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "RequestsAuth",
     "Response",
+    "canonical_url",
     "region_and_service_from_host",
     "send",
     "sign_request",
@@ -123,6 +124,20 @@ def region_and_service_from_host(host: str) -> tuple[str, str] | None:
     if match is None:
         return None
     return match.group("region"), DEFAULT_SERVICE
+
+
+def canonical_url(url: str) -> str:
+    """``url`` with its query string re-encoded the way SigV4 canonicalises it.
+
+    botocore signs the query string as written, while the server decodes it (``+`` as a space)
+    and encodes it again (``%20``); sending the canonical form makes both sides agree.
+    """
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    query = "&".join(f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, v in pairs)
+    return urlunsplit(parts._replace(query=query))
 
 
 def _frozen(credentials: Any) -> Any:
@@ -263,6 +278,7 @@ def send(
         if session is None:
             session = _boto3_session(profile_name)
         credentials = _session_credentials(session)
+    url = canonical_url(url)
     signing_region = _region_for(url, region, session)
     request = AWSRequest(
         method=method.upper(),
@@ -327,7 +343,8 @@ class _RequestsSigner:
     def __call__(self, prepared: requests.PreparedRequest) -> requests.PreparedRequest:
         from botocore.awsrequest import AWSRequest
 
-        url = str(prepared.url)
+        url = canonical_url(str(prepared.url))
+        prepared.url = url
         from_host = region_and_service_from_host(urlsplit(url).netloc)
         session = self.session
         region = from_host[0] if from_host else _region_for(url, self._region, session)

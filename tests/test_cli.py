@@ -408,10 +408,10 @@ def test_request_get_and_post_are_verified_by_the_gateway(
     entry = cache_entry()
     url = stack.endpoint_url + "/prod/echo"
 
-    assert main(["request", "--profile", PROFILE, url + "?a=1&b=two"]) == 0
+    assert main(["request", "--profile", PROFILE, url + "?a=1&b=two+words"]) == 0
     echo = json.loads(capsys.readouterr().out)
     assert echo["method"] == "GET"
-    assert echo["query"] == {"a": "1", "b": "two"}
+    assert echo["query"] == {"a": "1", "b": "two words"}
     assert echo["identity_id"] == entry.identity_id
     assert echo["access_key_id"] == entry.credentials.access_key_id
 

@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -17,7 +18,13 @@ from botocore.credentials import RefreshableCredentials
 
 from scribeauth.errors import ServiceUnavailableError, SignInRequired
 from scribeauth.models import AwsCredentials
-from scribeauth.signing import Response, region_and_service_from_host, send, sign_request
+from scribeauth.signing import (
+    Response,
+    canonical_url,
+    region_and_service_from_host,
+    send,
+    sign_request,
+)
 
 SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -193,6 +200,13 @@ def test_region_and_service_from_host(host: str, expected: tuple[str, str] | Non
     assert region_and_service_from_host(host) == expected
 
 
+def test_canonical_url_encodes_the_query_as_sigv4_does() -> None:
+    assert (
+        canonical_url("https://h/p?b=a+b&a=%7E&c&d=%2B/") == "https://h/p?b=a%20b&a=~&c=&d=%2B%2F"
+    )
+    assert canonical_url("https://h/p/%20x") == "https://h/p/%20x"
+
+
 def test_response_helpers() -> None:
     reply = Response(
         200, "OK", (("Content-Type", "application/json"), ("X-A", "1")), b'{"a": 1}', "u"
@@ -234,3 +248,104 @@ def test_send_to_a_closed_port_is_service_unavailable() -> None:
     url = f"http://127.0.0.1:{port}/prod/echo"
     with pytest.raises(ServiceUnavailableError, match=urlsplit(url).netloc):
         send("GET", url, session=session, timeout=2)
+
+
+# -- against the local stack's gateway -----------------------------------------------------
+
+
+@pytest.fixture
+def signed_in(scribe_stack: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Profile "scribe" signed in as alice against the local stack."""
+    from scribeauth.config import aws_config_path, load_profile, write_profile
+    from scribeauth.credentials import Broker
+
+    for name, value in scribe_stack.env().items():
+        monkeypatch.setenv(name, value)
+    seed = scribe_stack.seed
+    write_profile(
+        aws_config_path(),
+        "scribe",
+        {
+            "region": seed.region,
+            "scribe_client_id": seed.public_client_id,
+            "scribe_user_pool_id": seed.user_pool_id,
+            "scribe_identity_pool_id": seed.identity_pool_id,
+            "scribe_username": "alice",
+        },
+    )
+    entry = Broker(load_profile("scribe")).sign_in(password=seed.users["alice"].password)
+    scribe_stack.recorder.reset()
+    return scribe_stack, entry
+
+
+def test_send_signs_with_the_profiles_current_credentials(signed_in: Any) -> None:
+    stack, entry = signed_in
+    reply = send(
+        "post",
+        stack.endpoint_url + "/prod/echo?x=1",
+        profile_name="scribe",
+        headers={"Content-Type": "application/json"},
+        body='{"n": 1}',
+    )
+    assert reply.ok, reply.text
+    assert (reply.status, reply.reason) == (200, "OK")
+    assert reply.header("Content-Type") == "application/json"
+    echo = reply.json()
+    assert echo["method"] == "POST"
+    assert echo["body"] == '{"n": 1}'
+    assert echo["query"] == {"x": "1"}
+    assert echo["access_key_id"] == entry.credentials.access_key_id
+    assert stack.recorder.count("execute-api") == 1
+    assert stack.recorder.count("GetCredentialsForIdentity") == 0  # served from the cache
+
+
+def test_send_signed_for_another_region_is_refused(signed_in: Any) -> None:
+    stack, _ = signed_in
+    reply = send(
+        "GET", stack.endpoint_url + "/prod/echo", profile_name="scribe", region="us-east-1"
+    )
+    assert reply.status == 403
+    assert not reply.ok
+    assert reply.header("x-amzn-ErrorType") == "InvalidSignatureException"
+
+
+def test_requests_auth_against_the_gateway(signed_in: Any) -> None:
+    import requests
+
+    from scribeauth.signing import RequestsAuth
+
+    stack, entry = signed_in
+    auth = RequestsAuth(profile_name="scribe")
+    assert isinstance(auth, requests.auth.AuthBase)
+    url = stack.endpoint_url + "/prod/echo"
+    with requests.Session() as http:
+        http.auth = auth
+        got = http.get(url, params={"q": "a b", "z": "1"}, timeout=10)
+        posted = http.post(url, json={"hello": "scribe"}, timeout=10)
+        empty = http.delete(url + "/7", timeout=10)
+    assert got.status_code == 200, got.text
+    assert got.json()["query"] == {"q": "a b", "z": "1"}
+    assert posted.status_code == 200, posted.text
+    assert posted.json()["body"] == '{"hello": "scribe"}'
+    assert posted.json()["access_key_id"] == entry.credentials.access_key_id
+    assert empty.status_code == 200, empty.text
+    assert empty.json()["method"] == "DELETE"
+    assert posted.request.headers["X-Amz-Content-SHA256"] == _sha256(b'{"hello": "scribe"}')
+    assert stack.recorder.count("execute-api") == 3
+    assert "secret" not in repr(auth).lower()
+
+
+def test_requests_auth_refuses_a_stream_body(signed_in: Any) -> None:
+    import requests
+
+    from scribeauth.errors import ConfigError
+    from scribeauth.signing import RequestsAuth
+
+    stack, _ = signed_in
+    with pytest.raises(ConfigError, match="stream"):
+        requests.post(
+            stack.endpoint_url + "/prod/echo",
+            data=iter([b"a", b"b"]),
+            auth=RequestsAuth(profile_name="scribe"),
+            timeout=10,
+        )
