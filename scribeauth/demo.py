@@ -83,8 +83,8 @@ def _environment(changes: Mapping[str, str | None]) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def _isolated_environment(folder: Path, stack: LocalStack) -> dict[str, str | None]:
-    """Everything the library and its child processes read, pointed into ``folder``.
+def _isolated_environment(folder: Path) -> dict[str, str | None]:
+    """Everything the library, the stack and child processes read, pointed into ``folder``.
 
     The person's own profiles, credentials, caches and ``SCRIBEAUTH_*``/``AWS_*`` settings must
     neither change the demo nor be changed by it.
@@ -99,7 +99,6 @@ def _isolated_environment(folder: Path, stack: LocalStack) -> dict[str, str | No
             "SCRIBEAUTH_CONFIG": str(folder / "scribeauth.yaml"),
             "SCRIBEAUTH_CACHE_DIR": str(folder / "cache"),
             "AWS_EC2_METADATA_DISABLED": "true",
-            **stack.env(),
         }
     )
     return changes
@@ -157,12 +156,14 @@ def run(report: Callable[[str], None], *, keep: bool = False) -> int:
     folder = Path(tempfile.mkdtemp(prefix="scribeauth-demo-"))
     stack: LocalStack | None = None
     try:
-        with steps.step("Started the local Scribe stack") as out:
-            stack = LocalStack().start()
-            out.append(f"{stack.endpoint_url}: user pool, identity pool, STS, API gateway")
-            out.append(f"user pool {stack.seed.user_pool_id}")
-        with _environment(_isolated_environment(folder, stack)):
-            _flow(stack, folder, steps)
+        # The stack too runs inside the isolation: moto reads AWS_PROFILE and friends.
+        with _environment(_isolated_environment(folder)):
+            with steps.step("Started the local Scribe stack") as out:
+                stack = LocalStack().start()
+                out.append(f"{stack.endpoint_url}: user pool, identity pool, STS, API gateway")
+                out.append(f"user pool {stack.seed.user_pool_id}")
+            with _environment(stack.env()):
+                _flow(stack, folder, steps)
     finally:
         if stack is not None:
             stack.stop()
