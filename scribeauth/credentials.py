@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
@@ -75,9 +74,11 @@ def _log() -> logging.Logger:
     return logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
 class Status:
     """What is known about a profile's session, without any secret.
+
+    A plain class rather than a dataclass: building a dataclass costs about a millisecond at
+    import, and this module is on the credential_process cache-hit path.
 
     Attributes:
         profile: the profile name.
@@ -89,13 +90,47 @@ class Status:
         cache_path: the cache file.
     """
 
-    profile: str
-    username: str | None
-    signed_in: bool
-    token_expires_at: datetime | None
-    credentials_expire_at: datetime | None
-    identity_id: str | None
-    cache_path: str
+    __slots__ = (
+        "cache_path",
+        "credentials_expire_at",
+        "identity_id",
+        "profile",
+        "signed_in",
+        "token_expires_at",
+        "username",
+    )
+
+    def __init__(
+        self,
+        *,
+        profile: str,
+        username: str | None,
+        signed_in: bool,
+        token_expires_at: datetime | None,
+        credentials_expire_at: datetime | None,
+        identity_id: str | None,
+        cache_path: str,
+    ) -> None:
+        self.profile = profile
+        self.username = username
+        self.signed_in = signed_in
+        self.token_expires_at = token_expires_at
+        self.credentials_expire_at = credentials_expire_at
+        self.identity_id = identity_id
+        self.cache_path = cache_path
+
+    def _fields(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Status) and self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"Status({fields})"
 
 
 class Broker:
@@ -166,6 +201,9 @@ class Broker:
         if hit is not None:
             return hit
         self._require_identity_pool()
+        _log().debug(
+            "profile %s: no credentials with 20 minutes left; refreshing", self.profile.name
+        )
         with self.cache.lock():
             entry = self.cached()
             hit = self._fresh(entry)
@@ -195,6 +233,7 @@ class Broker:
             return None
         tokens = entry.tokens
         if self._token_valid(tokens):
+            _log().debug("profile %s: id token valid; asking for credentials", self.profile.name)
             try:
                 return self._save_credentials(entry, tokens)
             except SignInRequired:
@@ -202,6 +241,7 @@ class Broker:
                 _log().debug("profile %s: id token refused, refreshing", self.profile.name)
         if not tokens.refresh_token:
             return None
+        _log().debug("profile %s: refreshing the user-pool tokens", self.profile.name)
         try:
             fresh = self._sign_in_client().refresh(tokens.refresh_token, username=tokens.username)
         except (SignInRequired, UnauthorizedException) as err:
