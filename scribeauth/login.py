@@ -175,6 +175,11 @@ class SignIn:
             )
         if auth_flow == SRP and not user_pool_id:
             raise ConfigError("USER_SRP_AUTH needs the user pool id: set scribe_user_pool_id")
+        if user_pool_id and not re.fullmatch(r"[a-z0-9-]+_[0-9A-Za-z]+", user_pool_id):
+            raise ConfigError(
+                f"{user_pool_id!r} is not a user pool id (e.g. eu-west-2_AbCdEf123); "
+                "fix scribe_user_pool_id"
+            )
         self.client_id = client_id
         self.user_pool_id = user_pool_id or None
         self.auth_flow = auth_flow

@@ -42,7 +42,7 @@ _ERRORS: dict[str, tuple[type[ScribeAuthError], str]] = {
     "UserNotFoundException": (UnauthorizedException, "check the username"),
     "PasswordResetRequiredException": (
         UnauthorizedException,
-        "the password must be reset: scribeauth forgot-password",
+        "the password must be changed; reset it: scribeauth forgot-password",
     ),
     "UnauthorizedException": (UnauthorizedException, "check the app client settings"),
     "CodeMismatchException": (CodeMismatchError, "check the code and enter it again"),
@@ -69,7 +69,7 @@ _ERRORS: dict[str, tuple[type[ScribeAuthError], str]] = {
         ServiceError,
         "the user pool is misconfigured; ask its administrator",
     ),
-    "InternalErrorException": (ServiceUnavailableError, "Cognito failed; try again later"),
+    "InternalErrorException": (ServiceUnavailableError, "try again later"),
 }
 
 # Runs of characters that look like a token, a session, a secret or a long code.
@@ -365,7 +365,7 @@ def _translate(
     if code in _ERRORS:
         cls, fix = _ERRORS[code]
     elif isinstance(status, int) and status >= 500:
-        cls, fix = ServiceUnavailableError, "Cognito failed; try again later"
+        cls, fix = ServiceUnavailableError, "try again later"
     else:
         cls, fix = ServiceError, "report this if it persists"
     if code == "NotAuthorizedException":

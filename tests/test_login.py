@@ -477,6 +477,8 @@ def test_constructor_checks() -> None:
         SignIn(client_id="c", user_pool_id=None, auth_flow="USER_SRP_AUTH")
     with pytest.raises(ConfigError):
         SignIn(client_id="c", user_pool_id="not-a-pool")
+    with pytest.raises(ConfigError, match="scribe_user_pool_id"):
+        SignIn(client_id="c", user_pool_id="eu-west-2:00000000-0000-0000-0000-000000000000")
     assert SignIn(client_id="c", user_pool_id="us-east-1_Abc").region == "us-east-1"
     with pytest.raises(ConfigError, match="username"):
         SignIn(client_id="c", user_pool_id=None).start("", "pw")
