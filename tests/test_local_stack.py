@@ -776,3 +776,16 @@ def test_serve_prints_the_endpoint_and_stops_cleanly_on_sigint(
     _, err = served.communicate(timeout=10)
     assert served.returncode == 0
     assert "Traceback" not in err
+
+
+def test_a_client_without_password_auth_refuses_it(scribe_stack: LocalStack) -> None:
+    backend = scribe_stack.user_pool.backend
+    srp_only = backend.create_user_pool_client(
+        scribe_stack.seed.user_pool_id, False, {"ExplicitAuthFlows": ["ALLOW_USER_SRP_AUTH"]}
+    )
+    with pytest.raises(ClientError) as excinfo:
+        password_login(scribe_stack, "alice", srp_only.id)
+    assert error_of(excinfo) == (
+        "InvalidParameterException",
+        "USER_PASSWORD_AUTH flow not enabled for this client",
+    )

@@ -29,7 +29,8 @@ from typing import Any
 
 from moto.cognitoidp.models import CognitoIdpUser, UserStatus
 
-from scribeauth.local.user_pool import StrictUserPool, new_totp_secret
+from scribeauth.local.cognito_rules import new_totp_secret
+from scribeauth.local.user_pool import StrictUserPool
 
 ALL_FLOWS = [
     "ALLOW_USER_SRP_AUTH",

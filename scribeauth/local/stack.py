@@ -228,7 +228,7 @@ class LocalStack:
             raise ValueError(f"{username!r} is a seed user; pick another name")
         pool_id = self.seed.user_pool_id
         email = email or f"{username}@example.com"
-        with self.user_pool._lock:
+        with self.user_pool.lock:
             pool = self.user_pool.pool(pool_id)
             pool.users.pop(username, None)
             for other in pool.users.values():
@@ -257,7 +257,7 @@ class LocalStack:
         self.clock_offset = 0.0
         self.token_lifetime = self.default_token_lifetime
         self.credential_lifetime = self.default_credential_lifetime
-        with self.user_pool._lock:
+        with self.user_pool.lock:
             for snap in self._seed_snapshots:
                 seeding.restore(self.user_pool, snap)
 

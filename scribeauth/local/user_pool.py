@@ -20,19 +20,15 @@ Everything else (GetUser, admin calls, ...) is served by moto's own response cla
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import json
-import re
 import secrets
 import threading
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any
 
-from joserfc import jwt
 from moto.cognitoidp.models import (
     CognitoIdpUser,
     CognitoIdpUserPool,
@@ -44,80 +40,29 @@ from moto.cognitoidp.responses import CognitoIdpResponse
 from moto.core.request import Request
 
 from scribeauth.local import srp_server
+from scribeauth.local.cognito_rules import (
+    CODE_MISMATCH,
+    EXPIRED_SESSION,
+    INVALID_SESSION,
+    CognitoError,
+    allowed_flows,
+    check_password_policy,
+    check_secret_hash,
+    invalid,
+    mask_destination,
+    new_code,
+    new_totp_secret,
+    not_authorized,
+    srp_timestamp_ok,
+    totp_ok,
+)
+from scribeauth.local.token_store import TokenStore
 
 TARGET_PREFIX = "AWSCognitoIdentityProviderService."
 JSON_TYPE = "application/x-amz-json-1.1"
 SESSION_SECONDS = 180
-SRP_TIMESTAMP_SKEW = 300
 CODE_SECONDS = 3600
 MAX_CODE_ATTEMPTS = 3
-TOTP_STEP = 30
-
-INCORRECT = "Incorrect username or password."
-INVALID_SESSION = "Invalid session for the user."
-EXPIRED_SESSION = "Invalid session for the user, session is expired."
-CODE_MISMATCH = "Invalid code received for user"
-
-# Cognito's default when a client is created without ExplicitAuthFlows.
-DEFAULT_FLOWS = frozenset({"USER_SRP_AUTH", "REFRESH_TOKEN_AUTH", "CUSTOM_AUTH"})
-_TIMESTAMP = re.compile(
-    r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
-    r"([1-9]|[12]\d|3[01]) \d\d:\d\d:\d\d UTC \d{4}$"
-)
-_SYMBOLS = set("^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+- ")
-
-
-class CognitoError(Exception):
-    """A Cognito error reply: ``{"__type": code, "message": message}`` with HTTP ``status``."""
-
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
-        self.status = status
-
-
-def _not_authorized(message: str = INCORRECT) -> CognitoError:
-    return CognitoError("NotAuthorizedException", message)
-
-
-def _invalid(message: str) -> CognitoError:
-    return CognitoError("InvalidParameterException", message)
-
-
-def secret_hash(client_secret: str, username: str, client_id: str) -> str:
-    """``base64(HMAC-SHA256(client_secret, username + client_id))``, Cognito's SECRET_HASH."""
-    digest = hmac.new(client_secret.encode(), (username + client_id).encode(), "sha256").digest()
-    return base64.b64encode(digest).decode()
-
-
-def totp_code(secret_b32: str, at: float) -> str:
-    """The RFC 6238 code (SHA-1, 30 s, 6 digits) of a base32 secret at epoch time ``at``."""
-    key = base64.b32decode(secret_b32 + "=" * (-len(secret_b32) % 8), casefold=True)
-    mac = hmac.new(key, int(at // TOTP_STEP).to_bytes(8, "big"), hashlib.sha1).digest()
-    offset = mac[-1] & 0x0F
-    value = (int.from_bytes(mac[offset : offset + 4], "big") & 0x7FFFFFFF) % 1_000_000
-    return f"{value:06d}"
-
-
-def _totp_ok(secret_b32: str, code: str, now: float) -> bool:
-    # One step either side, as Cognito tolerates a little clock drift.
-    return any(
-        hmac.compare_digest(totp_code(secret_b32, now + step * TOTP_STEP), code)
-        for step in (-1, 0, 1)
-    )
-
-
-def new_totp_secret() -> str:
-    """A random base32 TOTP secret (256 bits, unpadded, as Cognito hands them out)."""
-    return base64.b32encode(secrets.token_bytes(32)).decode().rstrip("=")
-
-
-def _mask_destination(value: str) -> str:
-    if "@" in value:
-        local, domain = value.split("@", 1)
-        return f"{local[:1]}***@{domain[:1]}***"
-    return "+" + "*" * max(len(value) - 5, 0) + value[-4:]
 
 
 @dataclass
@@ -155,25 +100,6 @@ class _SrpState:
 
 
 @dataclass
-class _RefreshRecord:
-    pool_id: str
-    client_id: str
-    username: str
-    origin_jti: str
-    auth_time: int
-    expires_at: float
-    revoked: bool = False
-
-
-@dataclass
-class _AccessRecord:
-    pool_id: str
-    username: str
-    origin_jti: str
-    expires_at: float
-
-
-@dataclass
 class _Code:
     value: str = field(repr=False)
     expires_at: float
@@ -195,16 +121,22 @@ class StrictUserPool:
         self.account_id = account_id
         self.region = region
         self.now = now
-        self.token_lifetime = token_lifetime
-        self._lock = threading.RLock()
+        self.tokens = TokenStore(now, token_lifetime)
+        self.lock = threading.RLock()
         self._extras: dict[tuple[str, str], UserExtra] = {}
         self._sessions: dict[str, _Session] = {}
         self._srp: dict[str, _SrpState] = {}
-        self._refresh: dict[str, _RefreshRecord] = {}
-        self._access: dict[str, _AccessRecord] = {}
-        self._revoked_jti: set[str] = set()
         self._last_codes: dict[tuple[str, str], str] = {}
         self._reset_codes: dict[tuple[str, str], _Code] = {}
+
+    @property
+    def token_lifetime(self) -> int:
+        """Id/access token lifetime in seconds."""
+        return self.tokens.token_lifetime
+
+    @token_lifetime.setter
+    def token_lifetime(self, seconds: int) -> None:
+        self.tokens.token_lifetime = seconds
 
     # ----------------------------------------------------------------------------- lookups
     @property
@@ -219,7 +151,7 @@ class StrictUserPool:
 
     def _client(self, client_id: Any) -> tuple[CognitoIdpUserPool, CognitoIdpUserPoolClient]:
         if not isinstance(client_id, str) or not client_id:
-            raise _invalid("Missing required parameter ClientId")
+            raise invalid("Missing required parameter ClientId")
         for pool in self.backend.user_pools.values():
             if client_id in pool.clients:
                 return pool, pool.clients[client_id]
@@ -252,7 +184,7 @@ class StrictUserPool:
 
     def user_state(self, pool_id: str, username: str) -> UserExtra:
         """The strict pool's own state for a user (created empty on first use)."""
-        with self._lock:
+        with self.lock:
             return self._extras.setdefault((pool_id, username), UserExtra())
 
     def last_code(self, username: str, pool_id: str | None = None) -> str | None:
@@ -262,7 +194,7 @@ class StrictUserPool:
             username: the internal user name (or an e-mail alias).
             pool_id: which pool; by default the first of this stack's pools that knows the user.
         """
-        with self._lock:
+        with self.lock:
             for pool in self.backend.user_pools.values():
                 if pool_id is not None and pool.id != pool_id:
                     continue
@@ -278,11 +210,11 @@ class StrictUserPool:
         try:
             params = json.loads(body or b"{}")
             if not isinstance(params, dict):
-                raise _invalid("Request body must be a JSON object")
+                raise invalid("Request body must be a JSON object")
         except ValueError:
             return self._error(CognitoError("SerializationException", "Malformed JSON"), headers)
         handler = self._handlers().get(operation)
-        with self._lock:
+        with self.lock:
             try:
                 if handler is not None:
                     return 200, headers, json.dumps(handler(params)).encode()
@@ -316,7 +248,7 @@ class StrictUserPool:
             self.user_for_access_token(params["AccessToken"])
         if operation in {"SignUp", "ConfirmSignUp", "ResendConfirmationCode"}:
             _, client = self._client(params.get("ClientId"))
-            self._check_secret_hash(client, params.get("SecretHash"), [str(params.get("Username"))])
+            check_secret_hash(client, params.get("SecretHash"), [str(params.get("Username"))])
 
     def _delegate(self, operation: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
         request = Request.from_primitives(
@@ -341,75 +273,13 @@ class StrictUserPool:
         return int(dict(raw_headers).get("status", status)), headers, data
 
     # ----------------------------------------------------------------------------- checks
-    @staticmethod
-    def _allowed_flows(client: CognitoIdpUserPoolClient) -> frozenset[str]:
-        flows = client.extended_config.get("ExplicitAuthFlows") or []
-        if not flows:
-            return DEFAULT_FLOWS
-        names = {f.removeprefix("ALLOW_") for f in flows}
-        if "ADMIN_NO_SRP_AUTH" in names:
-            names.add("ADMIN_USER_PASSWORD_AUTH")
-        return frozenset(names)
-
-    @staticmethod
-    def _check_secret_hash(
-        client: CognitoIdpUserPoolClient, given: Any, usernames: list[str], *, refresh: bool = False
-    ) -> None:
-        if not client.generate_secret:
-            return
-        if not isinstance(given, str) or not given:
-            raise _not_authorized(
-                f"Client {client.id} is configured with secret but SECRET_HASH was not received"
-            )
-        for username in usernames:
-            if hmac.compare_digest(secret_hash(client.secret, username, client.id), given):
-                return
-        if refresh:
-            raise _not_authorized(f"SecretHash does not match for the client: {client.id}")
-        raise _not_authorized(f"Unable to verify secret hash for client {client.id}")
-
-    def _check_password_policy(self, pool: CognitoIdpUserPool, password: Any) -> None:
-        if not isinstance(password, str):
-            raise _invalid("Missing required parameter password")
-        policy = pool.extended_config.get("Policies", {}).get("PasswordPolicy", {})
-        problems = [
-            (len(password) < int(policy.get("MinimumLength", 8)), "Password not long enough"),
-            (
-                policy.get("RequireUppercase", True) and not re.search("[A-Z]", password),
-                "Password must have uppercase characters",
-            ),
-            (
-                policy.get("RequireLowercase", True) and not re.search("[a-z]", password),
-                "Password must have lowercase characters",
-            ),
-            (
-                policy.get("RequireNumbers", True) and not re.search("[0-9]", password),
-                "Password must have numeric characters",
-            ),
-            (
-                policy.get("RequireSymbols", True) and not set(password) & _SYMBOLS,
-                "Password must have symbol characters",
-            ),
-        ]
-        for failed, message in problems:
-            if failed:
-                raise CognitoError(
-                    "InvalidPasswordException", f"Password does not conform to policy: {message}"
-                )
-
     def user_for_access_token(self, token: str) -> tuple[CognitoIdpUserPool, CognitoIdpUser]:
         """The pool and user behind a live access token; NotAuthorized if expired or revoked."""
-        record = self._access.get(token)
-        if record is None:
-            raise _not_authorized("Invalid Access Token")
-        if record.origin_jti in self._revoked_jti:
-            raise _not_authorized("Access Token has been revoked")
-        if self.now() >= record.expires_at:
-            raise _not_authorized("Access Token has expired")
+        record = self.tokens.access_record(token)
         pool = self.pool(record.pool_id)
         user = pool.users.get(record.username)
         if user is None:
-            raise _not_authorized("User does not exist.")
+            raise not_authorized("User does not exist.")
         return pool, user
 
     # ----------------------------------------------------------------------------- sessions
@@ -422,15 +292,15 @@ class StrictUserPool:
         self, token: Any, client_id: str, challenge: str, stage: str = ""
     ) -> _Session:
         if not isinstance(token, str) or not token:
-            raise _invalid("Missing required parameter Session")
+            raise invalid("Missing required parameter Session")
         session = self._sessions.get(token)
         if session is None or session.client_id != client_id:
-            raise _not_authorized(INVALID_SESSION)
+            raise not_authorized(INVALID_SESSION)
         if self.now() >= session.expires_at:
             del self._sessions[token]
-            raise _not_authorized(EXPIRED_SESSION)
+            raise not_authorized(EXPIRED_SESSION)
         if session.challenge != challenge or session.stage != stage:
-            raise _not_authorized(INVALID_SESSION)
+            raise not_authorized(INVALID_SESSION)
         return session
 
     def _wrong_code(self, token: str, session: _Session) -> None:
@@ -438,134 +308,45 @@ class StrictUserPool:
         if session.attempts >= MAX_CODE_ATTEMPTS:
             self._sessions.pop(token, None)
 
-    # ----------------------------------------------------------------------------- tokens
-    def _sign(self, pool: CognitoIdpUserPool, claims: dict[str, Any]) -> str:
-        # moto's key (kid "dummy"), so moto's JWKS verifies it; moto's create_jwt would use
-        # the wall clock instead of the stack clock.
-        token: str = jwt.encode({"kid": "dummy", "alg": "RS256"}, claims, pool.json_web_key)
-        return token
-
-    def _mint(
-        self,
-        pool: CognitoIdpUserPool,
-        client: CognitoIdpUserPoolClient,
-        user: CognitoIdpUser,
-        origin_jti: str,
-        auth_time: int,
-    ) -> tuple[str, str]:
-        now = int(self.now())
-        exp = now + int(self.token_lifetime)
-        issuer = f"https://cognito-idp.{pool.region}.amazonaws.com/{pool.id}"
-        attrs = user.attribute_lookup
-        common = {
-            "sub": user.id,
-            "iss": issuer,
-            "origin_jti": origin_jti,
-            "event_id": str(uuid.uuid4()),
-            "auth_time": auth_time,
-            "iat": now,
-            "exp": exp,
-        }
-        id_claims: dict[str, Any] = {
-            **common,
-            "aud": client.id,
-            "token_use": "id",
-            "cognito:username": user.username,
-            "jti": str(uuid.uuid4()),
-        }
-        if "email" in attrs:
-            id_claims["email"] = attrs["email"]
-            id_claims["email_verified"] = str(attrs.get("email_verified", "")).lower() == "true"
-        if "phone_number" in attrs:
-            id_claims["phone_number"] = attrs["phone_number"]
-        access_claims: dict[str, Any] = {
-            **common,
-            "client_id": client.id,
-            "token_use": "access",
-            "scope": "aws.cognito.signin.user.admin",
-            "username": user.username,
-            "jti": str(uuid.uuid4()),
-        }
-        id_token = self._sign(pool, id_claims)
-        access_token = self._sign(pool, access_claims)
-        # Registered in moto's maps too, so moto's GetUser and friends accept them.
-        pool.id_tokens[id_token] = (client.id, user.username)
-        pool.access_tokens[access_token] = (client.id, user.username)
-        self._access[access_token] = _AccessRecord(pool.id, user.username, origin_jti, exp)
-        return id_token, access_token
-
-    def _tokens(
-        self, pool: CognitoIdpUserPool, client: CognitoIdpUserPoolClient, user: CognitoIdpUser
-    ) -> dict[str, Any]:
-        origin_jti = str(uuid.uuid4())
-        now = self.now()
-        refresh = base64.urlsafe_b64encode(secrets.token_bytes(256)).decode().rstrip("=")
-        validity_days = float(client.extended_config.get("RefreshTokenValidity", 30))
-        self._refresh[refresh] = _RefreshRecord(
-            pool.id, client.id, user.username, origin_jti, int(now), now + validity_days * 86400
-        )
-        pool.refresh_tokens[refresh] = (client.id, user.username, origin_jti)
-        id_token, access_token = self._mint(pool, client, user, origin_jti, int(now))
-        return {
-            "ChallengeParameters": {},
-            "AuthenticationResult": {
-                "AccessToken": access_token,
-                "ExpiresIn": int(self.token_lifetime),
-                "TokenType": "Bearer",
-                "RefreshToken": refresh,
-                "IdToken": id_token,
-            },
-        }
-
-    def _revoke_family(self, pool: CognitoIdpUserPool, origin_jti: str) -> None:
-        self._revoked_jti.add(origin_jti)
-        for token, record in list(self._refresh.items()):
-            if record.origin_jti == origin_jti:
-                record.revoked = True
-                pool.refresh_tokens[token] = None
-        for token, access in list(self._access.items()):
-            if access.origin_jti == origin_jti:
-                pool.access_tokens.pop(token, None)
-
     # ----------------------------------------------------------------------------- InitiateAuth
     def _initiate_auth(self, params: dict[str, Any]) -> dict[str, Any]:
         pool, client = self._client(params.get("ClientId"))
         flow = params.get("AuthFlow")
         auth = params.get("AuthParameters") or {}
-        allowed = self._allowed_flows(client)
+        allowed = allowed_flows(client)
         if flow in ("REFRESH_TOKEN_AUTH", "REFRESH_TOKEN"):
             if "REFRESH_TOKEN_AUTH" not in allowed:
-                raise _invalid("REFRESH_TOKEN_AUTH is not enabled for the client.")
+                raise invalid("REFRESH_TOKEN_AUTH is not enabled for the client.")
             return self._refresh_flow(pool, client, auth)
         if flow == "USER_SRP_AUTH":
             if "USER_SRP_AUTH" not in allowed:
-                raise _invalid("USER_SRP_AUTH is not enabled for the client.")
+                raise invalid("USER_SRP_AUTH is not enabled for the client.")
         elif flow == "USER_PASSWORD_AUTH":
             if "USER_PASSWORD_AUTH" not in allowed:
-                raise _invalid("USER_PASSWORD_AUTH flow not enabled for this client")
+                raise invalid("USER_PASSWORD_AUTH flow not enabled for this client")
         elif flow == "CUSTOM_AUTH":
-            raise _invalid("Custom auth lambda trigger is not configured for the user pool.")
+            raise invalid("Custom auth lambda trigger is not configured for the user pool.")
         else:
-            raise _invalid(
+            raise invalid(
                 f"1 validation error detected: Value '{flow}' at 'authFlow' failed to satisfy "
                 "constraint: Member must satisfy enum value set: [USER_SRP_AUTH, "
                 "REFRESH_TOKEN_AUTH, REFRESH_TOKEN, CUSTOM_AUTH, USER_PASSWORD_AUTH]"
             )
         typed = auth.get("USERNAME")
         if not isinstance(typed, str) or not typed:
-            raise _invalid("Missing required parameter USERNAME")
-        self._check_secret_hash(client, auth.get("SECRET_HASH"), [typed])
+            raise invalid("Missing required parameter USERNAME")
+        check_secret_hash(client, auth.get("SECRET_HASH"), [typed])
         user = self.resolve_user(pool, typed)
         if flow == "USER_PASSWORD_AUTH":
             password = auth.get("PASSWORD")
             if not isinstance(password, str):
-                raise _invalid("Missing required parameter PASSWORD")
+                raise invalid("Missing required parameter PASSWORD")
             if (
                 user is None
                 or user.password is None
                 or not hmac.compare_digest(user.password.encode(), password.encode())
             ):
-                raise _not_authorized()
+                raise not_authorized()
             return self._after_password(pool, client, user)
         return self._srp_start(pool, client, typed, user, auth.get("SRP_A"))
 
@@ -578,13 +359,13 @@ class StrictUserPool:
         srp_a: Any,
     ) -> dict[str, Any]:
         if not isinstance(srp_a, str) or not srp_a:
-            raise _invalid("Missing required parameter SRP_A")
+            raise invalid("Missing required parameter SRP_A")
         try:
             public_a = int(srp_a, 16)
         except ValueError:
-            raise _invalid("SRP_A is not a hex number") from None
+            raise invalid("SRP_A is not a hex number") from None
         if public_a % srp_server.N == 0:
-            raise _invalid("SRP_A cannot be 0 mod N")
+            raise invalid("SRP_A cannot be 0 mod N")
         # The salt never starts with a zero nibble, so every client's "padded hex" agrees on it.
         salt = format(secrets.randbelow(0xF << 124) + (1 << 124), "x")
         if user is not None and user.password is not None:
@@ -621,25 +402,25 @@ class StrictUserPool:
     ) -> dict[str, Any]:
         token = auth.get("REFRESH_TOKEN")
         if not isinstance(token, str) or not token:
-            raise _invalid("Missing required parameter REFRESH_TOKEN")
+            raise invalid("Missing required parameter REFRESH_TOKEN")
         if client.generate_secret and not auth.get("SECRET_HASH"):
-            self._check_secret_hash(client, None, [])
-        record = self._refresh.get(token)
+            check_secret_hash(client, None, [])
+        record = self.tokens.refresh_record(token)
         if record is None or record.client_id != client.id or record.pool_id != pool.id:
-            raise _not_authorized("Invalid Refresh Token")
+            raise not_authorized("Invalid Refresh Token")
         user = pool.users.get(record.username)
         if user is None:
-            raise _not_authorized("Invalid Refresh Token")
-        self._check_secret_hash(
-            client, auth.get("SECRET_HASH"), [user.username, user.id], refresh=True
-        )
+            raise not_authorized("Invalid Refresh Token")
+        check_secret_hash(client, auth.get("SECRET_HASH"), [user.username, user.id], refresh=True)
         if record.revoked:
-            raise _not_authorized("Refresh Token has been revoked")
+            raise not_authorized("Refresh Token has been revoked")
         if self.now() >= record.expires_at:
-            raise _not_authorized("Refresh Token has expired")
+            raise not_authorized("Refresh Token has expired")
         if not user.enabled:
-            raise _not_authorized("User is disabled.")
-        id_token, access_token = self._mint(pool, client, user, record.origin_jti, record.auth_time)
+            raise not_authorized("User is disabled.")
+        id_token, access_token = self.tokens.mint(
+            pool, client, user, record.origin_jti, record.auth_time
+        )
         return {
             "ChallengeParameters": {},
             "AuthenticationResult": {
@@ -655,7 +436,7 @@ class StrictUserPool:
         self, pool: CognitoIdpUserPool, client: CognitoIdpUserPoolClient, user: CognitoIdpUser
     ) -> dict[str, Any]:
         if not user.enabled:
-            raise _not_authorized("User is disabled.")
+            raise not_authorized("User is disabled.")
         if user.status == UserStatus.UNCONFIRMED:
             raise CognitoError("UserNotConfirmedException", "User is not confirmed.")
         if user.status == UserStatus.RESET_REQUIRED:
@@ -691,7 +472,7 @@ class StrictUserPool:
         self, pool: CognitoIdpUserPool, client: CognitoIdpUserPoolClient, user: CognitoIdpUser
     ) -> dict[str, Any]:
         if pool.mfa_config == "OFF":
-            return self._tokens(pool, client, user)
+            return self.tokens.sign_in(pool, client, user)
         methods = self.mfa_methods(pool, user)
         preferred = user.preferred_mfa_setting
         if preferred in methods:
@@ -714,7 +495,7 @@ class StrictUserPool:
             return self._challenge(
                 pool, client, user, "MFA_SETUP", {"MFAS_CAN_SETUP": json.dumps(can_setup)}
             )
-        return self._tokens(pool, client, user)
+        return self.tokens.sign_in(pool, client, user)
 
     def _mfa_challenge(
         self,
@@ -725,7 +506,7 @@ class StrictUserPool:
     ) -> dict[str, Any]:
         if name == "SOFTWARE_TOKEN_MFA":
             return self._challenge(pool, client, user, name, {})
-        code = f"{secrets.randbelow(1_000_000):06d}"
+        code = new_code()
         self._last_codes[(pool.id, user.username)] = code
         if name == "SMS_MFA":
             where = str(user.attribute_lookup.get("phone_number", "+00000000000"))
@@ -733,7 +514,7 @@ class StrictUserPool:
         else:
             where = str(user.attribute_lookup.get("email", "unknown@example.com"))
             params = {"CODE_DELIVERY_DELIVERY_MEDIUM": "EMAIL"}
-        params["CODE_DELIVERY_DESTINATION"] = _mask_destination(where)
+        params["CODE_DELIVERY_DESTINATION"] = mask_destination(where)
         return self._challenge(pool, client, user, name, params, code=code)
 
     def _challenge(
@@ -769,8 +550,8 @@ class StrictUserPool:
         answers = params.get("ChallengeResponses") or {}
         username = answers.get("USERNAME")
         if not isinstance(username, str) or not username:
-            raise _invalid("Missing required parameter USERNAME")
-        self._check_secret_hash(client, answers.get("SECRET_HASH"), [username])
+            raise invalid("Missing required parameter USERNAME")
+        check_secret_hash(client, answers.get("SECRET_HASH"), [username])
         if name == "PASSWORD_VERIFIER":
             return self._password_verifier(pool, client, username, answers)
         if name not in {
@@ -781,22 +562,22 @@ class StrictUserPool:
             "SELECT_MFA_TYPE",
             "MFA_SETUP",
         }:
-            raise _invalid(f"Unsupported challenge {name}")
+            raise invalid(f"Unsupported challenge {name}")
         stage = "verified" if name == "MFA_SETUP" else ""
         token = params.get("Session")
         session = self._open_session(token, client.id, str(name), stage)
         assert isinstance(token, str)
         # Challenge answers name the user by USER_ID_FOR_SRP, never by an alias.
         if username != session.username:
-            raise _not_authorized(INVALID_SESSION)
+            raise not_authorized(INVALID_SESSION)
         user = pool.users.get(session.username)
         if user is None:
-            raise _not_authorized(INVALID_SESSION)
+            raise not_authorized(INVALID_SESSION)
         if name == "NEW_PASSWORD_REQUIRED":
             password = answers.get("NEW_PASSWORD")
             if not isinstance(password, str):
-                raise _invalid("Missing required parameter NEW_PASSWORD")
-            self._check_password_policy(pool, password)
+                raise invalid("Missing required parameter NEW_PASSWORD")
+            check_password_policy(pool, password)
             del self._sessions[token]
             user.password = password
             user.status = UserStatus.CONFIRMED
@@ -804,12 +585,12 @@ class StrictUserPool:
         if name == "SELECT_MFA_TYPE":
             answer = answers.get("ANSWER")
             if answer not in session.choices:
-                raise _invalid("Invalid MFA type selected")
+                raise invalid("Invalid MFA type selected")
             del self._sessions[token]
             return self._mfa_challenge(pool, client, user, str(answer))
         if name == "MFA_SETUP":
             del self._sessions[token]
-            return self._tokens(pool, client, user)
+            return self.tokens.sign_in(pool, client, user)
         key = {
             "SOFTWARE_TOKEN_MFA": "SOFTWARE_TOKEN_MFA_CODE",
             "SMS_MFA": "SMS_MFA_CODE",
@@ -817,17 +598,17 @@ class StrictUserPool:
         }[str(name)]
         code = answers.get(key)
         if not isinstance(code, str) or not code:
-            raise _invalid(f"Missing required parameter {key}")
+            raise invalid(f"Missing required parameter {key}")
         if name == "SOFTWARE_TOKEN_MFA":
             secret = self.user_state(pool.id, user.username).totp_secret
-            good = secret is not None and _totp_ok(secret, code, self.now())
+            good = secret is not None and totp_ok(secret, code, self.now())
         else:
             good = session.code is not None and hmac.compare_digest(session.code, code)
         if not good:
             self._wrong_code(token, session)
             raise CognitoError("CodeMismatchException", CODE_MISMATCH)
         del self._sessions[token]
-        return self._tokens(pool, client, user)
+        return self.tokens.sign_in(pool, client, user)
 
     def _password_verifier(
         self,
@@ -838,34 +619,29 @@ class StrictUserPool:
     ) -> dict[str, Any]:
         for required in ("PASSWORD_CLAIM_SECRET_BLOCK", "PASSWORD_CLAIM_SIGNATURE", "TIMESTAMP"):
             if not isinstance(answers.get(required), str) or not answers.get(required):
-                raise _invalid(f"Missing required parameter {required}")
+                raise invalid(f"Missing required parameter {required}")
         block = str(answers["PASSWORD_CLAIM_SECRET_BLOCK"])
         state = self._srp.pop(block, None)
         if state is None or state.client_id != client.id or state.pool_id != pool.id:
-            raise _not_authorized()
+            raise not_authorized()
         now = self.now()
         if now >= state.expires_at:
-            raise _not_authorized(EXPIRED_SESSION)
+            raise not_authorized(EXPIRED_SESSION)
         if username != state.user_id_for_srp:
-            raise _not_authorized()
+            raise not_authorized()
         timestamp = str(answers["TIMESTAMP"])
-        if not _TIMESTAMP.match(timestamp):
-            raise _not_authorized()
-        stamped = datetime.strptime(timestamp, "%a %b %d %H:%M:%S UTC %Y").replace(
-            tzinfo=timezone.utc
-        )
-        if abs(stamped.timestamp() - now) > SRP_TIMESTAMP_SKEW:
-            raise _not_authorized()
+        if not srp_timestamp_ok(timestamp, now):
+            raise not_authorized()
         key = state.exchange.session_key(state.public_a)
         if key is None:
-            raise _not_authorized()
+            raise not_authorized()
         expected = srp_server.claim_signature(key, pool.id, state.user_id_for_srp, block, timestamp)
         signature = str(answers["PASSWORD_CLAIM_SIGNATURE"])
         if not hmac.compare_digest(expected.encode(), signature.encode()) or not state.known:
-            raise _not_authorized()
+            raise not_authorized()
         user = pool.users.get(state.user_id_for_srp)
         if user is None:
-            raise _not_authorized()
+            raise not_authorized()
         return self._after_password(pool, client, user)
 
     # ----------------------------------------------------------------------------- software token
@@ -875,7 +651,7 @@ class StrictUserPool:
         if isinstance(token, str) and token:
             session = self._sessions.get(token)
             if session is None:
-                raise _not_authorized(INVALID_SESSION)
+                raise not_authorized(INVALID_SESSION)
             self._open_session(token, session.client_id, "MFA_SETUP")
             del self._sessions[token]
             follow = _Session(
@@ -890,7 +666,7 @@ class StrictUserPool:
             return {"SecretCode": secret, "Session": self._new_session(follow)}
         access = params.get("AccessToken")
         if not isinstance(access, str) or not access:
-            raise _invalid("Missing required parameter AccessToken or Session")
+            raise invalid("Missing required parameter AccessToken or Session")
         pool, user = self.user_for_access_token(access)
         self.user_state(pool.id, user.username).pending_totp_secret = secret
         return {"SecretCode": secret}
@@ -898,15 +674,15 @@ class StrictUserPool:
     def _verify_software_token(self, params: dict[str, Any]) -> dict[str, Any]:
         code = params.get("UserCode")
         if not isinstance(code, str) or not code:
-            raise _invalid("Missing required parameter UserCode")
+            raise invalid("Missing required parameter UserCode")
         token = params.get("Session")
         if isinstance(token, str) and token:
             session = self._sessions.get(token)
             if session is None:
-                raise _not_authorized(INVALID_SESSION)
+                raise not_authorized(INVALID_SESSION)
             self._open_session(token, session.client_id, "MFA_SETUP", "associated")
             assert session.secret is not None
-            if not _totp_ok(session.secret, code, self.now()):
+            if not totp_ok(session.secret, code, self.now()):
                 self._wrong_code(token, session)
                 raise CognitoError("EnableSoftwareTokenMFAException", "Code mismatch")
             del self._sessions[token]
@@ -924,12 +700,12 @@ class StrictUserPool:
             return {"Status": "SUCCESS", "Session": self._new_session(follow)}
         access = params.get("AccessToken")
         if not isinstance(access, str) or not access:
-            raise _invalid("Missing required parameter AccessToken or Session")
+            raise invalid("Missing required parameter AccessToken or Session")
         pool, user = self.user_for_access_token(access)
         extra = self.user_state(pool.id, user.username)
         if extra.pending_totp_secret is None:
-            raise _invalid("Software token has not been associated with the user")
-        if not _totp_ok(extra.pending_totp_secret, code, self.now()):
+            raise invalid("Software token has not been associated with the user")
+        if not totp_ok(extra.pending_totp_secret, code, self.now()):
             raise CognitoError("EnableSoftwareTokenMFAException", "Code mismatch")
         extra.totp_secret, extra.pending_totp_secret = extra.pending_totp_secret, None
         # moto's SetUserMFAPreference enables TOTP only for a verified token.
@@ -949,7 +725,7 @@ class StrictUserPool:
     def _revoke_token(self, params: dict[str, Any]) -> dict[str, Any]:
         token = params.get("Token")
         if not isinstance(token, str) or not token:
-            raise _invalid("Missing required parameter Token")
+            raise invalid("Missing required parameter Token")
         client_id = params.get("ClientId")
         if not isinstance(client_id, str) or not self.owns_client(client_id):
             raise CognitoError("UnauthorizedException", "Client authentication failed.")
@@ -962,28 +738,23 @@ class StrictUserPool:
             raise CognitoError(
                 "UnsupportedOperationException", "Token revocation is not enabled for the client."
             )
-        record = self._refresh.get(token)
+        record = self.tokens.refresh_record(token)
         if record is None:
-            if token in self._access or token in pool.id_tokens:
+            if self.tokens.is_access_token(token) or token in pool.id_tokens:
                 raise CognitoError("UnsupportedTokenTypeException", "Unsupported token type")
             # RFC 7009: an unknown token is simply "revoked".
             return {}
         if record.client_id != client.id:
             raise CognitoError("UnauthorizedException", "Client authentication failed.")
-        self._revoke_family(pool, record.origin_jti)
+        self.tokens.revoke_family(pool, record.origin_jti)
         return {}
 
     def _global_sign_out(self, params: dict[str, Any]) -> dict[str, Any]:
         access = params.get("AccessToken")
         if not isinstance(access, str) or not access:
-            raise _invalid("Missing required parameter AccessToken")
+            raise invalid("Missing required parameter AccessToken")
         pool, user = self.user_for_access_token(access)
-        for record in list(self._refresh.values()):
-            if record.pool_id == pool.id and record.username == user.username:
-                self._revoke_family(pool, record.origin_jti)
-        for access_record in list(self._access.values()):
-            if access_record.pool_id == pool.id and access_record.username == user.username:
-                self._revoked_jti.add(access_record.origin_jti)
+        self.tokens.revoke_user(pool, user.username)
         pool.sign_out(user.username)
         return {}
 
@@ -991,7 +762,7 @@ class StrictUserPool:
     def _change_password(self, params: dict[str, Any]) -> dict[str, Any]:
         access = params.get("AccessToken")
         if not isinstance(access, str) or not access:
-            raise _invalid("Missing required parameter AccessToken")
+            raise invalid("Missing required parameter AccessToken")
         pool, user = self.user_for_access_token(access)
         previous = params.get("PreviousPassword")
         if (
@@ -999,9 +770,9 @@ class StrictUserPool:
             or user.password is None
             or not hmac.compare_digest(previous.encode(), user.password.encode())
         ):
-            raise _not_authorized()
+            raise not_authorized()
         proposed = params.get("ProposedPassword")
-        self._check_password_policy(pool, proposed)
+        check_password_policy(pool, proposed)
         user.password = str(proposed)
         return {}
 
@@ -1009,23 +780,23 @@ class StrictUserPool:
         pool, client = self._client(params.get("ClientId"))
         typed = params.get("Username")
         if not isinstance(typed, str) or not typed:
-            raise _invalid("Missing required parameter Username")
-        self._check_secret_hash(client, params.get("SecretHash"), [typed])
+            raise invalid("Missing required parameter Username")
+        check_secret_hash(client, params.get("SecretHash"), [typed])
         user = self.resolve_user(pool, typed)
         email = str(user.attribute_lookup.get("email", "")) if user else f"{typed}@example.com"
         if user is not None:
             if not email:
-                raise _invalid(
+                raise invalid(
                     "Cannot reset password for the user as there is no registered/verified "
                     "email or phone_number"
                 )
-            code = f"{secrets.randbelow(1_000_000):06d}"
+            code = new_code()
             self._reset_codes[(pool.id, user.username)] = _Code(code, self.now() + CODE_SECONDS)
             self._last_codes[(pool.id, user.username)] = code
         # An unknown user gets the same answer (no user enumeration).
         return {
             "CodeDeliveryDetails": {
-                "Destination": _mask_destination(email or "x@example.com"),
+                "Destination": mask_destination(email or "x@example.com"),
                 "DeliveryMedium": "EMAIL",
                 "AttributeName": "email",
             }
@@ -1035,8 +806,8 @@ class StrictUserPool:
         pool, client = self._client(params.get("ClientId"))
         typed = params.get("Username")
         if not isinstance(typed, str) or not typed:
-            raise _invalid("Missing required parameter Username")
-        self._check_secret_hash(client, params.get("SecretHash"), [typed])
+            raise invalid("Missing required parameter Username")
+        check_secret_hash(client, params.get("SecretHash"), [typed])
         mismatch = CognitoError(
             "CodeMismatchException", "Invalid verification code provided, please try again."
         )
@@ -1053,7 +824,7 @@ class StrictUserPool:
             )
         if not hmac.compare_digest(stored.value, given):
             raise mismatch
-        self._check_password_policy(pool, params.get("Password"))
+        check_password_policy(pool, params.get("Password"))
         del self._reset_codes[(pool.id, user.username)]
         user.password = str(params["Password"])
         user.status = UserStatus.CONFIRMED

@@ -1,0 +1,183 @@
+"""Tokens the strict user pool issued: minting, refresh records, expiry and revocation.
+
+Id and access tokens are signed with moto's pool key (``kid`` "dummy", served at the pool's JWKS)
+and stamped with the stack clock; they are also registered in moto's own token maps so the calls
+moto serves (GetUser, ...) accept them. Refresh tokens are opaque. Revoking a refresh token kills
+every token minted from it (same ``origin_jti``), as Cognito does.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from joserfc import jwt
+from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPool, CognitoIdpUserPoolClient
+
+from scribeauth.local.cognito_rules import not_authorized
+
+
+@dataclass
+class RefreshRecord:
+    """What a refresh token stands for."""
+
+    pool_id: str
+    client_id: str
+    username: str
+    origin_jti: str
+    auth_time: int
+    expires_at: float
+    revoked: bool = False
+
+
+@dataclass
+class AccessRecord:
+    """What an access token stands for."""
+
+    pool_id: str
+    username: str
+    origin_jti: str
+    expires_at: float
+
+
+class TokenStore:
+    """Issues and checks a stack's tokens (not thread-safe: the user pool holds its lock).
+
+    Args:
+        now: the stack clock.
+        token_lifetime: id/access token lifetime, seconds (may be changed at runtime).
+    """
+
+    def __init__(self, now: Callable[[], float], token_lifetime: int) -> None:
+        self.now = now
+        self.token_lifetime = token_lifetime
+        self._refresh: dict[str, RefreshRecord] = {}
+        self._access: dict[str, AccessRecord] = {}
+        self._revoked_jti: set[str] = set()
+
+    def refresh_record(self, token: str) -> RefreshRecord | None:
+        """The record of a refresh token, or None if this stack never issued it."""
+        return self._refresh.get(token)
+
+    def is_access_token(self, token: str) -> bool:
+        """Whether this stack issued ``token`` as an access token."""
+        return token in self._access
+
+    def access_record(self, token: str) -> AccessRecord:
+        """The record of a live access token; NotAuthorized when unknown, revoked or expired."""
+        record = self._access.get(token)
+        if record is None:
+            raise not_authorized("Invalid Access Token")
+        if record.origin_jti in self._revoked_jti:
+            raise not_authorized("Access Token has been revoked")
+        if self.now() >= record.expires_at:
+            raise not_authorized("Access Token has expired")
+        return record
+
+    def sign_in(
+        self, pool: CognitoIdpUserPool, client: CognitoIdpUserPoolClient, user: CognitoIdpUser
+    ) -> dict[str, Any]:
+        """A fresh sign-in: refresh, id and access tokens (InitiateAuth's reply)."""
+        origin_jti = str(uuid.uuid4())
+        now = self.now()
+        refresh = base64.urlsafe_b64encode(secrets.token_bytes(256)).decode().rstrip("=")
+        validity_days = float(client.extended_config.get("RefreshTokenValidity", 30))
+        self._refresh[refresh] = RefreshRecord(
+            pool.id, client.id, user.username, origin_jti, int(now), now + validity_days * 86400
+        )
+        pool.refresh_tokens[refresh] = (client.id, user.username, origin_jti)
+        id_token, access_token = self.mint(pool, client, user, origin_jti, int(now))
+        return {
+            "ChallengeParameters": {},
+            "AuthenticationResult": {
+                "AccessToken": access_token,
+                "ExpiresIn": int(self.token_lifetime),
+                "TokenType": "Bearer",
+                "RefreshToken": refresh,
+                "IdToken": id_token,
+            },
+        }
+
+    def mint(
+        self,
+        pool: CognitoIdpUserPool,
+        client: CognitoIdpUserPoolClient,
+        user: CognitoIdpUser,
+        origin_jti: str,
+        auth_time: int,
+    ) -> tuple[str, str]:
+        """A new (id token, access token) pair for a sign-in (``origin_jti``)."""
+        now = int(self.now())
+        exp = now + int(self.token_lifetime)
+        attrs = user.attribute_lookup
+        common = {
+            "sub": user.id,
+            "iss": f"https://cognito-idp.{pool.region}.amazonaws.com/{pool.id}",
+            "origin_jti": origin_jti,
+            "event_id": str(uuid.uuid4()),
+            "auth_time": auth_time,
+            "iat": now,
+            "exp": exp,
+        }
+        id_claims: dict[str, Any] = {
+            **common,
+            "aud": client.id,
+            "token_use": "id",
+            "cognito:username": user.username,
+            "jti": str(uuid.uuid4()),
+        }
+        if "email" in attrs:
+            id_claims["email"] = attrs["email"]
+            id_claims["email_verified"] = str(attrs.get("email_verified", "")).lower() == "true"
+        if "phone_number" in attrs:
+            id_claims["phone_number"] = attrs["phone_number"]
+        access_claims: dict[str, Any] = {
+            **common,
+            "client_id": client.id,
+            "token_use": "access",
+            "scope": "aws.cognito.signin.user.admin",
+            "username": user.username,
+            "jti": str(uuid.uuid4()),
+        }
+        id_token = self._sign(pool, id_claims)
+        access_token = self._sign(pool, access_claims)
+        # Registered in moto's maps too, so moto's GetUser and friends accept them.
+        pool.id_tokens[id_token] = (client.id, user.username)
+        pool.access_tokens[access_token] = (client.id, user.username)
+        self._access[access_token] = AccessRecord(pool.id, user.username, origin_jti, exp)
+        return id_token, access_token
+
+    @staticmethod
+    def _sign(pool: CognitoIdpUserPool, claims: dict[str, Any]) -> str:
+        # moto's create_jwt signs with the same key but stamps the wall clock.
+        token: str = jwt.encode({"kid": "dummy", "alg": "RS256"}, claims, pool.json_web_key)
+        return token
+
+    def revoke_family(self, pool: CognitoIdpUserPool, origin_jti: str) -> None:
+        """Revoke a sign-in: its refresh token and every id/access token minted from it."""
+        self._revoked_jti.add(origin_jti)
+        for token, record in self._refresh.items():
+            if record.origin_jti == origin_jti:
+                record.revoked = True
+                pool.refresh_tokens[token] = None
+        for token, access in self._access.items():
+            if access.origin_jti == origin_jti:
+                pool.access_tokens.pop(token, None)
+
+    def revoke_user(self, pool: CognitoIdpUserPool, username: str) -> None:
+        """Revoke every sign-in of a user in ``pool`` (GlobalSignOut)."""
+        families = {
+            r.origin_jti
+            for r in self._refresh.values()
+            if r.pool_id == pool.id and r.username == username
+        } | {
+            a.origin_jti
+            for a in self._access.values()
+            if a.pool_id == pool.id and a.username == username
+        }
+        for origin_jti in families:
+            self.revoke_family(pool, origin_jti)
