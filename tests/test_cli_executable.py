@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -200,3 +201,26 @@ def test_demo_runs_every_step_and_cleans_up(tmp_path: Path) -> None:
     assert "Passw0rd" not in out
     assert "SecretAccessKey" not in out
     assert "eyJ" not in out
+
+
+def test_local_stack_serves_until_ctrl_c() -> None:
+    assert SCRIBEAUTH is not None
+    with subprocess.Popen(
+        [SCRIBEAUTH, "local-stack", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    ) as process:
+        try:
+            assert process.stdout is not None
+            first = process.stdout.readline()
+            assert first.startswith("Scribe local stack listening on http://127.0.0.1:")
+            url = first.rsplit(" ", 1)[1].strip()
+            host, port = url.removeprefix("http://").split(":")
+            with socket.create_connection((host, int(port)), timeout=5):
+                pass
+            process.send_signal(signal.SIGINT)
+            assert process.wait(timeout=30) == 0
+        finally:
+            process.kill()

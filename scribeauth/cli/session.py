@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 __all__ = ["TTY_PATH", "CliTerminal", "broker_for", "load", "read_stdin_lines", "register"]
 
+#: ``logout`` could not revoke (Cognito unreachable or failing): the service-unavailable code.
+EXIT_REVOKE_FAILED = 6
 #: The terminal device prompts go to (the controlling terminal).
 TTY_PATH = DEFAULT_TTY
 
@@ -152,21 +154,32 @@ def login(args: argparse.Namespace, console: Console) -> int:
 
 
 def logout(args: argparse.Namespace, console: Console) -> int:
+    from ..login import can_revoke
+
     profile = load(args)
     broker = broker_for(profile, console)
-    if broker.cached() is None:
+    entry = broker.cached()
+    if entry is None:
         console.out(f"Profile {profile.name!r} was not signed in; nothing to do.")
         return 0
+    tokens = entry.tokens
+    revocable = tokens is not None and bool(tokens.refresh_token) and can_revoke(tokens)
     with console.busy("Signing out"):
         revoked = broker.logout()
-    if not revoked:
-        console.error(
-            f"could not revoke the refresh token of profile {profile.name!r} at Cognito; "
-            "the local cache is deleted, but the token stays valid until it expires"
+    if revoked:
+        console.out(f"Signed out of profile {profile.name!r}: token revoked, cache deleted.")
+        return 0
+    if not revocable:
+        console.out(
+            f"Signed out of profile {profile.name!r}: cache deleted (Cognito cannot revoke "
+            "this session's refresh token; it stays valid until it expires)."
         )
-        return 6
-    console.out(f"Signed out of profile {profile.name!r}: token revoked, cache deleted.")
-    return 0
+        return 0
+    console.error(
+        f"could not revoke the refresh token of profile {profile.name!r} at Cognito; "
+        "the local cache is deleted, but the token stays valid until it expires"
+    )
+    return EXIT_REVOKE_FAILED
 
 
 # -- status --------------------------------------------------------------------------------
