@@ -197,14 +197,6 @@ def test_bad_request_shape_is_a_config_error_without_the_token(stack: LocalStack
     assert "scribe_identity_pool_id" in str(caught.value)
 
 
-def test_throttled_after_retries(stack: LocalStack) -> None:
-    tokens = tokens_of(stack)
-    stack.faults.add("GetId", "throttle", times=10)
-    with pytest.raises(TooManyRequestsException, match="wait"):
-        client_of(stack).get_id(provider(stack), tokens.id_token)
-    assert stack.recorder.count("GetId") >= 4  # botocore's standard mode retried
-
-
 def test_one_throttle_is_retried(stack: LocalStack) -> None:
     tokens = tokens_of(stack)
     stack.faults.add("GetId", "throttle", times=1)
