@@ -225,8 +225,9 @@ def boto3_session(
     if profile.name in session.available_profiles:
         session.set_config_variable("profile", profile.name)
     else:
-        # A YAML-only profile: botocore must not look for it in the AWS config files.
-        session.set_config_variable("profile", None)
+        # A YAML-only profile: botocore must not look for it (nor for $AWS_PROFILE, which may
+        # name it) in the AWS config files, or it raises ProfileNotFound.
+        session.get_component("config_store").set_config_variable("profile", None)
     broker = Broker(profile, now=now)
     _put_first(
         session,

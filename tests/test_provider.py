@@ -221,7 +221,10 @@ def test_explicit_unknown_profile_is_a_config_error(stack: LocalStack) -> None:
         boto3_session("nobody")
 
 
-def test_yaml_only_profile(stack: LocalStack, tmp_path: Path) -> None:
+def test_yaml_only_profile(
+    stack: LocalStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_PROFILE", "yamlonly")  # not in the AWS config: botocore must not look
     entry = signed_in(stack)
     assert entry.credentials is not None
     config_dir = Path(tmp_path / "home" / ".config" / "scribeauth")
@@ -237,6 +240,7 @@ def test_yaml_only_profile(stack: LocalStack, tmp_path: Path) -> None:
     )
     session = boto3_session("yamlonly")
     assert session.region_name == seed.region  # from the pool id
+    assert session.client("sts", endpoint_url=stack.endpoint_url).meta.region_name == seed.region
     with pytest.raises(SignInRequired, match="yamlonly"):
         session.get_credentials().get_frozen_credentials()
 
