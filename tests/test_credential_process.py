@@ -8,6 +8,7 @@ processes racing at expiry cost upstream (one refresh).
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import subprocess
@@ -339,3 +340,55 @@ def test_main_in_process_hit(stack: LocalStack, capsys: pytest.CaptureFixture[st
     assert json.loads(captured.out)["AccessKeyId"] == entry.credentials.access_key_id
     assert captured.err == ""
     assert entry.credentials.expires_at - stack_clock(stack) > timedelta(minutes=20)
+
+
+CONTROLLING_TTY = (
+    "import fcntl, os, sys, termios\n"
+    "os.setsid()\n"
+    "fd = os.open(sys.argv[1], os.O_RDWR)\n"
+    "fcntl.ioctl(fd, termios.TIOCSCTTY, 0)\n"
+    "os.close(fd)\n"
+    "os.execv(sys.argv[2], sys.argv[2:])\n"
+)
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs POSIX pseudo-terminals")
+def test_with_a_terminal_it_signs_in_there(stack: LocalStack) -> None:
+    """botocore captures stdout and stderr; the password prompt goes to /dev/tty instead."""
+    import select
+
+    master, slave = os.openpty()
+    alice = stack.seed.users["alice"]
+    try:
+        child = subprocess.Popen(
+            [sys.executable, "-c", CONTROLLING_TTY, os.ttyname(slave), *process_command()],
+            env=child_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        shown = bytearray()
+        deadline = time.monotonic() + 30
+        while b"Password for alice: " not in shown:
+            assert time.monotonic() < deadline, f"no prompt on the terminal: {bytes(shown)!r}"
+            if select.select([master], [], [], 0.5)[0]:
+                shown.extend(os.read(master, 4096))
+        os.write(master, alice.password.encode() + b"\n")
+        out, err = child.communicate(timeout=60)
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert child.returncode == 0, err
+    assert err == ""
+    document = json.loads(out)
+    entry = broker(stack).cached()
+    assert entry is not None
+    assert entry.credentials is not None
+    assert document["AccessKeyId"] == entry.credentials.access_key_id
+    assert calls(stack) == [
+        "InitiateAuth",
+        "RespondToAuthChallenge",
+        "GetId",
+        "GetCredentialsForIdentity",
+    ]
