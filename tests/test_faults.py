@@ -1,0 +1,160 @@
+"""The fault matrix: every Cognito call on the credential path x every fault the stack injects.
+
+The cells are those of ``benchmarks/fault_matrix.py`` (which prints them as the README's table),
+without the persistent delays (five 10-second read timeouts each; the script runs them). They run
+once per module, in parallel on a pool of local stacks, each through the real executable with no
+terminal; every cell is then its own test case asserting what it showed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _load_fault_matrix() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "fault_matrix", ROOT / "benchmarks" / "fault_matrix.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+fault_matrix = _load_fault_matrix()
+CASES = fault_matrix.cases(quick=True)
+
+
+def run_isolated(cases: list[Any], root: Path, *, debug: bool = False) -> dict[str, Any]:
+    """Runs ``cases`` in an environment isolated under ``root``; outcomes by case id."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in list(os.environ):
+            if name.startswith(("AWS_", "SCRIBEAUTH_")):
+                patch.delenv(name)
+        for name, value in fault_matrix.isolated_environ(root).items():
+            if os.environ.get(name) != value:
+                patch.setenv(name, value)
+        outcomes = fault_matrix.run_matrix(cases, root, workers=12, debug=debug)
+    return {outcome.case.id: outcome for outcome in outcomes}
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return run_isolated(CASES, tmp_path_factory.mktemp("fault-matrix"))
+
+
+def test_the_matrix_covers_every_call_and_fault() -> None:
+    operations = {(case.operation.stack_op, case.operation.flow) for case in CASES}
+    assert operations == {
+        ("InitiateAuth", "USER_SRP_AUTH"),
+        ("RespondToAuthChallenge", None),
+        ("InitiateAuth", "REFRESH_TOKEN_AUTH"),
+        ("GetId", None),
+        ("GetCredentialsForIdentity", None),
+        ("RevokeToken", None),
+    }
+    kinds = {case.kind for case in CASES}
+    assert kinds == {"throttle", "500", "delay", "reset", "truncate", "garble"}
+    # Every (operation, kind) both transient and, except the slow delay, persistent.
+    assert len(CASES) == 6 * 6 * 2 - 6
+    assert len(fault_matrix.cases()) == 6 * 6 * 2
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.id)
+def test_fault(case: Any, outcomes: dict[str, Any]) -> None:
+    outcome = outcomes[case.id]
+    assert outcome.harness_error is None
+    context = f"exit {outcome.exit_code}; stderr: {outcome.stderr!r}"
+    # Retried to success while the fault lasts less than botocore's attempts, else exit 6.
+    assert outcome.exit_code == case.expected_exit, context
+    assert outcome.attempts == case.expected_attempts, context
+    if outcome.exit_code == 0:
+        assert outcome.stderr == ""
+    else:
+        assert outcome.stdout == ""
+        (line,) = outcome.stderr.splitlines()
+        if case.operation.command == "logout":
+            assert "could not revoke" in line
+            assert "the local cache is deleted" in line
+        else:
+            assert "try again" in line
+        assert "Traceback" not in outcome.stderr
+    if case.operation.command == "credentials" and outcome.exit_code == 0:
+        assert fault_matrix.version_1_problem(outcome.stdout) is None
+    # The cache still loads (logout deletes it even when revoking fails), files stay private.
+    assert outcome.cache_before
+    assert outcome.cache_after is (case.operation.command != "logout")
+    if outcome.cache_after:
+        assert outcome.file_mode == 0o600
+    assert outcome.dir_mode == 0o700
+    assert outcome.temp_files == 0
+    assert fault_matrix.leaked(outcome) == []
+    # Everything the script's summary checks, too.
+    assert fault_matrix.check(outcome) == []
+
+
+def test_the_checks_catch_what_they_look_for() -> None:
+    case = next(c for c in CASES if c.id == "GetId-500-persistent")
+    good = fault_matrix.Outcome(
+        case,
+        exit_code=6,
+        stderr="scribeauth-credentials: Cognito is unavailable; try again later\n",
+        attempts=5,
+        cache_before=True,
+        cache_after=True,
+        file_mode=0o600,
+        dir_mode=0o700,
+        secrets=["s3cret-password"],
+    )
+    assert fault_matrix.check(good) == []
+    bad = fault_matrix.Outcome(
+        case,
+        exit_code=1,
+        stdout='{"Version": 1',
+        stderr="Traceback (most recent call last):\n  s3cret-password\n",
+        attempts=1,
+        cache_before=True,
+        cache_after=False,
+        file_mode=0o644,
+        dir_mode=0o755,
+        temp_files=2,
+        secrets=["s3cret-password"],
+    )
+    problems = " | ".join(fault_matrix.check(bad))
+    for expected in (
+        "exit 1, expected 6",
+        "traceback",
+        "stdout not empty",
+        "2 stderr lines",
+        "no error line",
+        "not JSON",
+        "1 attempts, expected 5",
+        "no longer loads",
+        "mode 644",
+        "mode 755",
+        "2 temp files",
+    ):
+        assert expected in problems
+    assert fault_matrix.leaked(bad) == ["s3cret... in stderr"]
+
+
+def test_table_has_a_row_per_operation(outcomes: dict[str, Any]) -> None:
+    shown = fault_matrix.table(list(outcomes.values()))
+    rows = shown.splitlines()
+    assert len(rows) == 2 + 6
+    assert rows[0].startswith("| operation | command | throttle | 500 | delay |")
+    refresh = next(row for row in rows if row.startswith("| InitiateAuth (refresh) "))
+    # throttle: retried to success, then exit 6 after all five attempts.
+    assert "| ok (2) / exit 6 (5) |" in refresh
+    assert "**!**" not in shown
