@@ -59,12 +59,21 @@ def _mark_garbled(
 
     status = response_dict.get("status_code") or 0
     body = response_dict.get("body")
-    if not 200 <= status < 300 or not isinstance(body, (bytes, bytearray)):
+    if not isinstance(body, (bytes, bytearray)):
         return
     try:
-        json.loads(body)
+        parsed = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        parsed = None
     except ValueError:
-        customized_response_dict[_GARBLED] = True
+        if 200 <= status < 300:
+            customized_response_dict[_GARBLED] = True
+        return
+    if not isinstance(parsed, dict):
+        # Whatever the status, botocore fails with AttributeError or UnicodeDecodeError here.
+        from botocore.parsers import ResponseParserError
+
+        raise ResponseParserError("the reply is not a JSON object")
 
 
 def _as_utc(value: Any) -> datetime:
@@ -186,6 +195,7 @@ class IdentityPoolClient:
 
     def _call(self, operation: str, **params: Any) -> dict[str, Any]:
         import botocore.exceptions
+        import botocore.parsers
 
         client = self._client()
         method = getattr(
@@ -203,7 +213,11 @@ class IdentityPoolClient:
                 f"scribe_identity_pool_id ({self.identity_pool_id!r}) and scribe_user_pool_id"
                 f"{self._for_profile()}"
             ) from err
-        except (botocore.exceptions.BotoCoreError, OSError) as err:
+        except (
+            botocore.exceptions.BotoCoreError,
+            botocore.parsers.ResponseParserError,
+            OSError,
+        ) as err:
             raise ServiceUnavailableError(
                 f"cannot reach the Cognito identity service for {operation} "
                 f"({type(err).__name__}); check the network or AWS_ENDPOINT_URL and try again"

@@ -324,12 +324,16 @@ class UserPoolClient:
 
 def _refuse_unreadable(response_dict: Mapping[str, Any], **_: Any) -> None:
     """botocore reads a 200 whose body is not JSON (a proxy's page, a cut-off reply) as an
-    empty success; refuse it instead."""
-    if response_dict.get("status_code") != 200:
-        return
+    empty success, and fails with AttributeError or UnicodeDecodeError, whatever the status, on
+    a body that is JSON but not an object or is not UTF-8; refuse those instead."""
+    body = response_dict.get("body") or b""
     try:
-        parsed = json.loads(response_dict.get("body") or b"")
+        parsed = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        parsed = None
     except ValueError:
+        if response_dict.get("status_code") != 200:
+            return  # an error page that is not JSON (or empty): botocore reads its status
         parsed = None
     if not isinstance(parsed, dict):
         from botocore.parsers import ResponseParserError
