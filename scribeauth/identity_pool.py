@@ -241,9 +241,9 @@ class IdentityPoolClient:
 
     def _client_error(self, operation: str, err: Any) -> ScribeAuthError:
         error = err.response.get("Error", {})
-        code = str(error.get("Code") or "")
+        code = " ".join(str(error.get("Code") or "").split())
         # Cognito's messages name the problem, never a token; keep them short all the same.
-        message = str(error.get("Message") or "")[:200]
+        message = " ".join(str(error.get("Message") or "").split())[:200]
         status = int(err.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
         detail = f"{code}: {message}" if message else code
         profile = self.profile or "NAME"

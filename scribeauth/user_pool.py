@@ -361,7 +361,7 @@ def _translate(
     response: Mapping[str, Any], operation: str, context: str, secrets: list[str]
 ) -> ScribeAuthError:
     error = response.get("Error") or {}
-    code = str(error.get("Code") or "")
+    code = " ".join(str(error.get("Code") or "").split())  # one-line messages, whatever is sent
     status = (response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
     said = _safe_message(error.get("Message"), secrets)
     detail = f" ({said})" if said else ""
