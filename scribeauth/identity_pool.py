@@ -59,21 +59,12 @@ def _mark_garbled(
 
     status = response_dict.get("status_code") or 0
     body = response_dict.get("body")
-    if not isinstance(body, (bytes, bytearray)):
+    if not 200 <= status < 300 or not isinstance(body, (bytes, bytearray)):
         return
     try:
-        parsed = json.loads(body.decode("utf-8"))
-    except UnicodeDecodeError:
-        parsed = None
+        json.loads(body)
     except ValueError:
-        if 200 <= status < 300:
-            customized_response_dict[_GARBLED] = True
-        return
-    if not isinstance(parsed, dict):
-        # Whatever the status, botocore fails with AttributeError or UnicodeDecodeError here.
-        from botocore.parsers import ResponseParserError
-
-        raise ResponseParserError("the reply is not a JSON object")
+        customized_response_dict[_GARBLED] = True
 
 
 def _as_utc(value: Any) -> datetime:
@@ -195,7 +186,6 @@ class IdentityPoolClient:
 
     def _call(self, operation: str, **params: Any) -> dict[str, Any]:
         import botocore.exceptions
-        import botocore.parsers
 
         client = self._client()
         method = getattr(
@@ -213,14 +203,17 @@ class IdentityPoolClient:
                 f"scribe_identity_pool_id ({self.identity_pool_id!r}) and scribe_user_pool_id"
                 f"{self._for_profile()}"
             ) from err
-        except (
-            botocore.exceptions.BotoCoreError,
-            botocore.parsers.ResponseParserError,
-            OSError,
-        ) as err:
+        except (botocore.exceptions.BotoCoreError, OSError) as err:
             raise ServiceUnavailableError(
                 f"cannot reach the Cognito identity service for {operation} "
                 f"({type(err).__name__}); check the network or AWS_ENDPOINT_URL and try again"
+            ) from err
+        except (AttributeError, TypeError, ValueError, OverflowError) as err:
+            # How botocore's parser fails on a reply that is not UTF-8, or is JSON of another
+            # shape than the API's (a proxy's page, the wrong endpoint).
+            raise ServiceUnavailableError(
+                f"the Cognito identity service sent an unreadable reply to {operation} "
+                f"({type(err).__name__}); check AWS_ENDPOINT_URL and try again later"
             ) from err
         if not isinstance(reply, dict):  # pragma: no cover - botocore always returns a dict
             raise UnknownException(f"the Cognito identity service sent no reply to {operation}")

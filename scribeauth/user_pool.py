@@ -317,6 +317,16 @@ class UserPoolClient:
                 ServiceError(f"Cognito {operation} could not be sent ({type(err).__name__})"),
                 None,
             ) from err
+        except (AttributeError, TypeError, ValueError, OverflowError) as err:
+            # How botocore's parser fails on a reply that is not UTF-8, or is JSON of another
+            # shape than the API's (a proxy's page, the wrong endpoint).
+            raise _tag(
+                ServiceUnavailableError(
+                    f"Cognito {operation} sent an unreadable reply ({type(err).__name__}); "
+                    "check the endpoint, then try again"
+                ),
+                None,
+            ) from err
         reply = dict(reply)
         reply.pop("ResponseMetadata", None)
         return reply
@@ -324,16 +334,12 @@ class UserPoolClient:
 
 def _refuse_unreadable(response_dict: Mapping[str, Any], **_: Any) -> None:
     """botocore reads a 200 whose body is not JSON (a proxy's page, a cut-off reply) as an
-    empty success, and fails with AttributeError or UnicodeDecodeError, whatever the status, on
-    a body that is JSON but not an object or is not UTF-8; refuse those instead."""
-    body = response_dict.get("body") or b""
+    empty success; refuse it instead."""
+    if response_dict.get("status_code") != 200:
+        return
     try:
-        parsed = json.loads(body.decode("utf-8"))
-    except UnicodeDecodeError:
-        parsed = None
+        parsed = json.loads(response_dict.get("body") or b"")
     except ValueError:
-        if response_dict.get("status_code") != 200:
-            return  # an error page that is not JSON (or empty): botocore reads its status
         parsed = None
     if not isinstance(parsed, dict):
         from botocore.parsers import ResponseParserError
