@@ -122,7 +122,7 @@ _REMEMBERED = 64
 
 def _config(param: object) -> dict[str, str | None]:
     if isinstance(param, str):
-        return {"client_id": param}
+        param = {"client_id": param}
     if not isinstance(param, Mapping):
         raise MissingIdException(
             "ScribeAuth takes the app client id (a str) or a dict with 'client_id', "
