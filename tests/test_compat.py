@@ -297,7 +297,7 @@ def test_throttled_calls_are_retried_before_anything_is_raised(stack: LocalStack
 
 
 def test_throttled_after_every_retry_raises_too_many_requests(stack: LocalStack) -> None:
-    stack.faults.add("RevokeToken", "throttle", times=10)
+    stack.faults.add("RevokeToken", "throttle", times=5)
     with pytest.raises(TooManyRequestsException) as info:
         make_auth(stack).revoke_refresh_token("some-refresh-token")
     assert isinstance(info.value, ScribeAuthError)
@@ -390,13 +390,15 @@ def test_select_mfa_type_is_answered_with_the_authenticator_app(stack: LocalStac
     assert stack.recorder.count("RespondToAuthChallenge", "SELECT_MFA_TYPE") == 1
 
 
-def test_expired_mfa_session_raises_an_unauthorized_subclass(stack: LocalStack) -> None:
+def test_expired_mfa_session_raises_an_unauthorized_subclass(
+    stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
     bob = stack.seed.users["bob"]
     auth = make_auth(stack)
     challenge = expect_challenge(
         auth.get_tokens(username="bob", password=bob.password), "SOFTWARE_TOKEN_MFA"
     )
-    stack.clock_offset = 600  # the session lasts 3 minutes
+    monkeypatch.setattr(stack, "clock_offset", stack.clock_offset + 600)  # sessions last 3 min
     with pytest.raises(ExpiredCodeError) as info:
         auth.respond_to_auth_challenge_mfa(
             "bob", challenge["session"], totp(stack, bob.totp_secret)
