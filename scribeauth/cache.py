@@ -20,7 +20,6 @@ import hashlib
 import json
 import os
 import re
-import secrets
 import stat
 import sys
 import threading
@@ -28,10 +27,15 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
 
 from .errors import CacheError, ScribeAuthError
 from .models import AwsCredentials, Jwt, Tokens, format_expiration, parse_expiration
+
+# Not `from typing import ...`: importing typing costs ~2 ms on the cache-hit path.
+# Type checkers treat any constant of this name as true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import IO, Any
 
 __all__ = [
     "FORMAT_VERSION",
@@ -370,7 +374,8 @@ class ProfileCache:
         """
         data = json.dumps(entry_to_dict(entry), indent=2, sort_keys=True).encode("utf-8")
         _ensure_dir(self.directory)
-        temp = self.path.with_name(f".{self.path.name}.{secrets.token_hex(8)}.tmp")
+        # os.urandom, not the secrets module: that import costs ~1 ms on the cache-hit path.
+        temp = self.path.with_name(f".{self.path.name}.{os.urandom(8).hex()}.tmp")
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY
         try:
             fd = os.open(temp, flags, 0o600)

@@ -12,9 +12,14 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
 
 from .errors import UnknownException
+
+# Not `from typing import ...`: importing typing costs ~2 ms on the cache-hit path.
+# Type checkers treat any constant of this name as true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["AwsCredentials", "Challenge", "Jwt", "Tokens", "format_expiration", "parse_expiration"]
 
