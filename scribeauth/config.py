@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import configparser
 import contextlib
-import hashlib
+import importlib
 import json
 import os
 import re
@@ -154,7 +154,25 @@ class Profile:
             separators=(",", ":"),
             ensure_ascii=False,
         )
-        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        return _sha256_hex(canonical.encode("utf-8"))
+
+
+def _sha256_hex(data: bytes) -> str:
+    """SHA-256 of ``data`` in hex, without loading OpenSSL when CPython has its own SHA-256.
+
+    ``hashlib`` loads libcrypto: about 2.5 ms and 3.5 MiB of a cache hit in
+    ``scribeauth-credentials``. The digest only names files and tells settings apart.
+    """
+    for name in ("_sha2", "_sha256"):  # CPython 3.12+, 3.10-3.11
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        digest: str = module.sha256(data).hexdigest()
+        return digest
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
 
 
 # -- paths -------------------------------------------------------------------------------------
