@@ -565,6 +565,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"(exit code, attempts, one stderr line, empty or Version 1 stdout, cache readable, "
         f"0600/0700, no temp files), {len(bad)} not; secrets leaked in {len(leaks)}."
     )
+    slowest = max(outcomes, key=lambda o: o.seconds)
+    print(
+        f"Slowest cell: {slowest.case.id}, {slowest.seconds:.0f} s until "
+        f"{'success' if slowest.exit_code == 0 else f'exit {slowest.exit_code}'}."
+    )
     for outcome in bad:
         print(
             f"  {outcome.case.id}: {'; '.join(outcome.problems)} | {outcome.stderr.strip()[:300]}"
