@@ -34,8 +34,19 @@ _LAZY = {
     "UnknownException": "errors",
     "UserNotConfirmedError": "errors",
     "AwsCredentials": "models",
+    "Broker": "credentials",
+    "IdentityPoolClient": "identity_pool",
+    "Profile": "config",
+    "ScribeAuth": "compat",
+    "ScribeCredentialProvider": "provider",
+    "SignIn": "login",
+    "Status": "credentials",
+    "boto3_session": "provider",
+    "install": "provider",
+    "load_profile": "config",
     "Challenge": "models",
-    "Tokens": "models",
+    # 1.x exported its token dict type under this name; the dataclass is scribeauth.models.Tokens.
+    "Tokens": "compat",
 }
 
 __all__ = sorted([*_LAZY, "__version__"])

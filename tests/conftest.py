@@ -1,9 +1,8 @@
-"""Shared fixtures: every test runs in an isolated environment (HOME, AWS and XDG files in tmp_path)."""
+"""Shared fixtures: every test runs in an isolated environment (HOME, AWS, XDG in tmp_path)."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,12 +13,11 @@ _ISOLATED = (
     "AWS_SHARED_CREDENTIALS_FILE",
     "XDG_CONFIG_HOME",
     "XDG_CACHE_HOME",
-    "SCRIBEAUTH_CACHE_DIR",
 )
 
 
 @pytest.fixture(autouse=True)
-def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point every file the AWS tools or scribeauth read or write into ``tmp_path``."""
     for name in list(os.environ):
         if name.startswith(("AWS_", "SCRIBEAUTH_")):
@@ -33,4 +31,4 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
     # EC2 metadata lookups would wait on timeouts; nothing here runs on EC2.
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    yield home
+    return home
