@@ -196,8 +196,10 @@ class UserPoolClient:
         }
         if session:
             params["Session"] = session
+        # The SRP proof answers for the password: a refusal there means a wrong password.
+        context = "sign-in" if name == "PASSWORD_VERIFIER" else "challenge"
         return self._call(
-            "respond_to_auth_challenge", "challenge", [*answers.values(), session or ""], **params
+            "respond_to_auth_challenge", context, [*answers.values(), session or ""], **params
         )
 
     def associate_software_token(

@@ -564,3 +564,15 @@ def test_persistent_500_is_service_unavailable(stack: LocalStack) -> None:
     assert info.value.exit_code == 6
     # botocore counts `max_attempts` as retries: one try plus four retries.
     assert stack.recorder.count("InitiateAuth") == 5
+
+
+def test_wrong_password_under_srp_says_to_check_the_password(
+    scribe_stack: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", scribe_stack.endpoint_url)
+    seed = scribe_stack.seed
+    sign_in = SignIn(client_id=seed.public_client_id, user_pool_id=seed.user_pool_id)
+    with pytest.raises(UnauthorizedException) as caught:
+        sign_in.start(seed.users["alice"].username, "not-the-password-1A!")
+    assert "check the username and password" in str(caught.value)
+    assert "check the code" not in str(caught.value)
