@@ -16,10 +16,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import errno
-import importlib
 import json
 import os
-import re
 import stat
 import sys
 import threading
@@ -29,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import CacheError, ScribeAuthError
+from .fasthit import SUFFIX as _HIT_SUFFIX
+from .fasthit import safe_name as _safe_name
 from .models import AwsCredentials, Jwt, Tokens, format_expiration, parse_expiration
 
 # Not `from typing import ...`: importing typing costs ~2 ms on the cache-hit path.
@@ -239,35 +239,6 @@ def _ensure_dir(directory: Path) -> None:
             raise _unwritable(directory, err) from None
 
 
-def _safe_name(profile_name: str) -> str:
-    """A file name for a profile: readable, and distinct for distinct names.
-
-    The hash suffix keeps names apart that only differ in case (case-insensitive file
-    systems) or in characters the readable part replaces.
-    """
-    readable = re.sub(r"[^a-z0-9_-]", "_", profile_name.lower())[:64] or "_"
-    digest = _sha256_hex(profile_name.encode("utf-8"))[:16]
-    return f"{readable}-{digest}"
-
-
-def _sha256_hex(data: bytes) -> str:
-    """SHA-256 of ``data`` in hex, without loading OpenSSL when CPython has its own SHA-256.
-
-    ``hashlib`` loads libcrypto: about 2.5 ms and 3.5 MiB of a cache hit in
-    ``scribeauth-credentials``. The digest only names files and tells settings apart.
-    """
-    for name in ("_sha2", "_sha256"):  # CPython 3.12+, 3.10-3.11
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        digest: str = module.sha256(data).hexdigest()
-        return digest
-    import hashlib
-
-    return hashlib.sha256(data).hexdigest()
-
-
 # -- per-process lock registry: flock is per open file description, so threads need their own.
 _THREAD_LOCKS: dict[str, threading.Lock] = {}
 _THREAD_LOCKS_GUARD = threading.Lock()
@@ -345,6 +316,9 @@ class ProfileCache:
         self.directory = Path(directory) if directory is not None else cache_dir()
         self.path = self.directory / f"{_safe_name(profile_name)}.json"
         self.lock_path = self.path.with_name(self.path.name + ".lock")
+        # scribeauth-credentials' shortcut to this entry (scribeauth.fasthit): removed whenever
+        # the entry is saved or deleted, written only by a run that just validated it.
+        self.hit_path = self.directory / f"{_safe_name(profile_name)}{_HIT_SUFFIX}"
 
     def __repr__(self) -> str:
         return f"ProfileCache(profile_name={self.profile_name!r}, path={str(self.path)!r})"
@@ -392,8 +366,21 @@ class ProfileCache:
         """
         data = json.dumps(entry_to_dict(entry), indent=2, sort_keys=True).encode("utf-8")
         _ensure_dir(self.directory)
+        self._remove(self.hit_path)
+        self._write(self.path, data)
+
+    def write_hit_record(self, data: bytes) -> None:
+        """Writes the hit record (:mod:`scribeauth.fasthit`) like an entry: 0600, atomically.
+
+        Raises:
+            CacheError: the folder cannot be created or written.
+        """
+        _ensure_dir(self.directory)
+        self._write(self.hit_path, data)
+
+    def _write(self, path: Path, data: bytes) -> None:
         # os.urandom, not the secrets module: that import costs ~1 ms on the cache-hit path.
-        temp = self.path.with_name(f".{self.path.name}.{os.urandom(8).hex()}.tmp")
+        temp = path.with_name(f".{path.name}.{os.urandom(8).hex()}.tmp")
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY
         try:
             fd = os.open(temp, flags, 0o600)
@@ -409,7 +396,7 @@ class ProfileCache:
                 os.fsync(fd)
             finally:
                 os.close(fd)
-            os.replace(temp, self.path)
+            os.replace(temp, path)
         except OSError as err:
             with contextlib.suppress(OSError):
                 os.unlink(temp)
@@ -441,17 +428,18 @@ class ProfileCache:
             CacheError: a file exists but cannot be removed.
         """
         removed = False
-        for path in (self.path, self.lock_path):
-            try:
-                path.unlink()
-            except FileNotFoundError:
-                continue
-            except OSError as err:
-                raise CacheError(
-                    f"cannot remove {path} ({err.strerror}); remove it by hand"
-                ) from None
-            removed = True
+        for path in (self.hit_path, self.path, self.lock_path):
+            removed = self._remove(path) or removed
         return removed
+
+    def _remove(self, path: Path) -> bool:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        except OSError as err:
+            raise CacheError(f"cannot remove {path} ({err.strerror}); remove it by hand") from None
+        return True
 
     @contextlib.contextmanager
     def lock(self, timeout: float = 30.0) -> Iterator[None]:

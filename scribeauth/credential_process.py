@@ -25,9 +25,10 @@ code  meaning
 ====  ===========================================================================
 
 A cache hit makes no network call and imports only the standard library (and our stdlib-only
-modules). The process never reads stdin; when a terminal is attached and the session is gone
-it asks for the password (and MFA code) on ``/dev/tty``, never on stderr, which botocore
-captures. ``SCRIBEAUTH_DEBUG=1`` logs what scribeauth does to stderr, never a secret.
+modules); a repeated one is served from the hit record of :mod:`scribeauth.fasthit`. The
+process never reads stdin; when a terminal is attached and the session is gone it asks for the
+password (and MFA code) on ``/dev/tty``, never on stderr, which botocore captures.
+``SCRIBEAUTH_DEBUG=1`` logs what scribeauth does to stderr, never a secret.
 """
 
 from __future__ import annotations
@@ -119,22 +120,40 @@ def _say_error(message: str) -> None:
         pass
 
 
-def _run(profile_name: str | None) -> int:
+def _print(document: str) -> int:
+    try:
+        sys.stdout.write(document)
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        # Whoever ran us stopped listening; the credentials are cached for next time.
+        return _EXIT_UNEXPECTED
+    return 0
+
+
+def _run(profile_name: str | None, *, debug: bool = False) -> int:
+    from . import fasthit
+
+    # The hit record (see scribeauth.fasthit) answers a plain cache hit without importing
+    # config, cache or credentials; with SCRIBEAUTH_DEBUG the full path shows its decisions.
+    document = None if debug else fasthit.serve(profile_name)
+    if document is not None:
+        return _print(document)
+    # Stamps of the config files before they are read: an edit racing with this run makes the
+    # record it leaves stale, never wrong.
+    context = fasthit.context(profile_name, os.environ)
+
     import json
 
     from .config import load_profile
     from .credentials import Broker
 
     profile = load_profile(profile_name)
-    credentials = Broker(profile).credentials()
-    document = json.dumps(credentials.to_process_json())
-    try:
-        sys.stdout.write(document + "\n")
-        sys.stdout.flush()
-    except (OSError, ValueError):
-        # Whoever ran us stopped listening; the credentials are cached for next time.
-        return _EXIT_UNEXPECTED
-    return 0
+    broker = Broker(profile)
+    credentials = broker.credentials()
+    document = json.dumps(credentials.to_process_json()) + "\n"
+    if context is not None:
+        fasthit.remember(context, broker, credentials, document)
+    return _print(document)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -166,7 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .errors import ScribeAuthError
 
     try:
-        return _run(profile)
+        return _run(profile, debug=debug)
     except KeyboardInterrupt:
         _say_error("interrupted")
         return _EXIT_INTERRUPTED
