@@ -394,13 +394,6 @@ def chain_text(error: BaseException) -> str:
     return "\n".join(texts)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "scribeauth --debug masks secrets in its own stderr handler only: botocore's DEBUG "
-        "records (request and response bodies) reach other root handlers unmasked (reported)"
-    ),
-)
 def test_cli_debug_records_reach_other_handlers_masked(
     stack: LocalStack, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
 ) -> None:

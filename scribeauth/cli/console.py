@@ -13,7 +13,7 @@ import re
 import sys
 import threading
 from collections.abc import Iterable, Iterator
-from typing import IO
+from typing import IO, Any
 
 __all__ = ["Console", "SecretMaskFilter", "Spinner", "debug_logging", "mask_secrets"]
 
@@ -133,8 +133,16 @@ def debug_logging(stream: IO[str] | None = None) -> Iterator[SecretMaskFilter]:
     handler.setFormatter(
         logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s", "%H:%M:%S")
     )
-    # A handler filter sees records propagated from every logger, unlike a logger filter.
-    handler.addFilter(mask)
+    # Mask each record as it is made, so that every handler (not only ours: an embedding
+    # app's, pytest's) sees it masked; a logger filter would miss records of child loggers.
+    previous_factory = logging.getLogRecordFactory()
+
+    def masked_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous_factory(*args, **kwargs)
+        mask.filter(record)
+        return record
+
+    logging.setLogRecordFactory(masked_record)
     root = logging.getLogger()
     level = root.level
     root.addHandler(handler)
@@ -144,6 +152,7 @@ def debug_logging(stream: IO[str] | None = None) -> Iterator[SecretMaskFilter]:
     finally:
         root.removeHandler(handler)
         root.setLevel(level)
+        logging.setLogRecordFactory(previous_factory)
 
 
 class Spinner:
