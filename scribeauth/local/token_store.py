@@ -20,6 +20,8 @@ from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPool, CognitoId
 
 from scribeauth.local.cognito_rules import not_authorized
 
+_JWE_HEADER = "eyJjdHkiOiJKV1QiLCJlbmMiOiJBMjU2R0NNIiwiYWxnIjoiUlNBLU9BRVAifQ"
+
 
 @dataclass
 class RefreshRecord:
@@ -84,7 +86,15 @@ class TokenStore:
         """A fresh sign-in: refresh, id and access tokens (InitiateAuth's reply)."""
         origin_jti = str(uuid.uuid4())
         now = self.now()
-        refresh = base64.urlsafe_b64encode(secrets.token_bytes(256)).decode().rstrip("=")
+        # Shaped like Cognito's (a compact JWE whose header starts "eyJ"): opaque to clients, and
+        # never starting with "-", which command lines would read as an option.
+        refresh = ".".join(
+            [_JWE_HEADER]
+            + [
+                base64.urlsafe_b64encode(secrets.token_bytes(size)).decode().rstrip("=")
+                for size in (256, 12, 192, 16)
+            ]
+        )
         validity_days = float(client.extended_config.get("RefreshTokenValidity", 30))
         self._refresh[refresh] = RefreshRecord(
             pool.id, client.id, user.username, origin_jti, int(now), now + validity_days * 86400
