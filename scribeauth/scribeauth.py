@@ -2,34 +2,5 @@
 
 from __future__ import annotations
 
-from .compat import (
-    Challenge,
-    Credentials,
-    PoolConfiguration,
-    RefreshToken,
-    ScribeAuth,
-    Tokens,
-    UsernamePassword,
-)
-from .errors import (
-    MissingIdException,
-    ResourceNotFoundException,
-    TooManyRequestsException,
-    UnauthorizedException,
-    UnknownException,
-)
-
-__all__ = [
-    "Challenge",
-    "Credentials",
-    "MissingIdException",
-    "PoolConfiguration",
-    "RefreshToken",
-    "ResourceNotFoundException",
-    "ScribeAuth",
-    "Tokens",
-    "TooManyRequestsException",
-    "UnauthorizedException",
-    "UnknownException",
-    "UsernamePassword",
-]
+from .compat import *  # noqa: F403  (the 1.x names, exactly compat's __all__)
+from .compat import __all__  # noqa: F401
