@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from scribeauth.cache import CacheEntry
 from scribeauth.config import Profile, load_profile
 from scribeauth.credentials import Broker
 from scribeauth.local.stack import LocalStack
+from scribeauth.models import AwsCredentials
 
 PROFILE = "scribe"
 VENV_BIN = Path(sys.executable).parent
@@ -125,3 +126,20 @@ def run(
 
 def profile_of(name: str = PROFILE) -> Profile:
     return load_profile(name)
+
+
+def expire_soon(stack: LocalStack, seconds: float = 120) -> CacheEntry:
+    """Moves the cached credentials to ``seconds`` before expiry (real time: children use it)."""
+    cache = broker(stack).cache
+    entry = cache.load()
+    assert entry is not None
+    assert entry.credentials is not None
+    creds = entry.credentials
+    near = datetime.now(timezone.utc) + timedelta(seconds=seconds)
+    entry = entry.replace(
+        credentials=AwsCredentials(
+            creds.access_key_id, creds.secret_access_key, creds.session_token, near
+        )
+    )
+    cache.save(entry)
+    return entry

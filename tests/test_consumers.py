@@ -12,7 +12,6 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import boto3
@@ -23,6 +22,7 @@ from _chain import (
     broker,
     calls,
     child_env,
+    expire_soon,
     process_line,
     run,
     signed_in,
@@ -30,7 +30,6 @@ from _chain import (
 )
 
 from scribeauth.local.stack import LocalStack
-from scribeauth.models import AwsCredentials
 from scribeauth.provider import boto3_session
 
 ROLE_ARN_TAIL = ":assumed-role/Cognito_ScribeAuth_Role/CognitoIdentityCredentials"
@@ -49,20 +48,6 @@ def cached_key(stack: LocalStack) -> str:
     assert entry is not None
     assert entry.credentials is not None
     return entry.credentials.access_key_id
-
-
-def expire_soon(stack: LocalStack) -> None:
-    cache = broker(stack).cache
-    entry = cache.load()
-    assert entry is not None
-    assert entry.credentials is not None
-    c = entry.credentials
-    near = datetime.now(timezone.utc) + timedelta(minutes=2)
-    cache.save(
-        entry.replace(
-            credentials=AwsCredentials(c.access_key_id, c.secret_access_key, c.session_token, near)
-        )
-    )
 
 
 @pytest.mark.parametrize("form", ["script", "module"])

@@ -14,7 +14,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import pytest
 from _chain import (
@@ -22,6 +22,7 @@ from _chain import (
     broker,
     calls,
     child_env,
+    expire_soon,
     process_command,
     run,
     signed_in,
@@ -31,7 +32,6 @@ from _chain import (
 
 from scribeauth.credential_process import main
 from scribeauth.local.stack import LocalStack
-from scribeauth.models import AwsCredentials
 
 SIGN_IN_AGAIN = (
     "scribeauth-credentials: no valid session for profile 'scribe'; "
@@ -45,23 +45,6 @@ def stack(scribe_stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> LocalSta
     monkeypatch.setenv("AWS_ENDPOINT_URL", scribe_stack.endpoint_url)
     write_profile(scribe_stack)
     return scribe_stack
-
-
-def expire_soon(stack: LocalStack, seconds: float = 120) -> None:
-    """Moves the cached credentials to ``seconds`` before expiry (real time: children use it)."""
-    cache = broker(stack).cache
-    entry = cache.load()
-    assert entry is not None
-    assert entry.credentials is not None
-    creds = entry.credentials
-    near = datetime.now(timezone.utc) + timedelta(seconds=seconds)
-    cache.save(
-        entry.replace(
-            credentials=AwsCredentials(
-                creds.access_key_id, creds.secret_access_key, creds.session_token, near
-            )
-        )
-    )
 
 
 def one_line_error(result: subprocess.CompletedProcess[str]) -> str:

@@ -23,7 +23,16 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from _chain import broker, calls, child_env, process_command, run, signed_in, write_profile
+from _chain import (
+    broker,
+    calls,
+    child_env,
+    expire_soon,
+    process_command,
+    run,
+    signed_in,
+    write_profile,
+)
 
 from scribeauth.cache import CacheEntry, ProfileCache
 from scribeauth.errors import CacheError
@@ -39,23 +48,6 @@ def stack(scribe_stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> LocalSta
     monkeypatch.setenv("AWS_ENDPOINT_URL", scribe_stack.endpoint_url)
     write_profile(scribe_stack)
     return scribe_stack
-
-
-def expire_soon(stack: LocalStack, seconds: float = 120) -> CacheEntry:
-    """Moves the cached credentials to ``seconds`` before expiry (real time: children use it)."""
-    cache = broker(stack).cache
-    entry = cache.load()
-    assert entry is not None
-    assert entry.credentials is not None
-    creds = entry.credentials
-    near = datetime.now(timezone.utc) + timedelta(seconds=seconds)
-    entry = entry.replace(
-        credentials=AwsCredentials(
-            creds.access_key_id, creds.secret_access_key, creds.session_token, near
-        )
-    )
-    cache.save(entry)
-    return entry
 
 
 def wait_for(condition: object, what: str, timeout: float = 30) -> None:
