@@ -143,3 +143,16 @@ def expire_soon(stack: LocalStack, seconds: float = 120) -> CacheEntry:
     )
     cache.save(entry)
     return entry
+
+
+def start_process(**env: str) -> subprocess.Popen[str]:
+    """Starts ``scribeauth-credentials`` as botocore would, with no terminal and no stdin."""
+    return subprocess.Popen(
+        process_command(),
+        env=child_env(**env),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )

@@ -27,6 +27,7 @@ from _chain import (
     run,
     signed_in,
     stack_clock,
+    start_process,
     write_profile,
 )
 
@@ -133,18 +134,7 @@ def test_sixteen_racers_at_expiry_refresh_once(stack: LocalStack) -> None:
     stack.credential_lifetime = 10 * 60  # already inside the 20-minute window when issued
     signed_in(stack)
     stack.credential_lifetime = 3600
-    children = [
-        subprocess.Popen(
-            process_command(),
-            env=child_env(),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-        )
-        for _ in range(16)
-    ]
+    children = [start_process() for _ in range(16)]
     outputs = [child.communicate(timeout=90) for child in children]
     assert [child.returncode for child in children] == [0] * 16, [err for _, err in outputs]
     keys = {json.loads(out)["AccessKeyId"] for out, _ in outputs}
@@ -263,15 +253,7 @@ def test_interrupted_while_waiting_exits_130(stack: LocalStack) -> None:
         # A signal that lands while the interpreter is still starting proves nothing (Python
         # itself dies of it); give the child longer each time until it is inside main().
         for wait in (1.0, 3.0, 8.0):
-            child = subprocess.Popen(
-                process_command(),
-                env=child_env(),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                start_new_session=True,
-            )
+            child = start_process()
             try:
                 time.sleep(wait)
                 assert child.poll() is None, child.communicate()

@@ -26,11 +26,11 @@ import pytest
 from _chain import (
     broker,
     calls,
-    child_env,
     expire_soon,
     process_command,
     run,
     signed_in,
+    start_process,
     write_profile,
 )
 
@@ -80,18 +80,7 @@ def test_sixteen_processes_and_eight_threads_at_expiry_refresh_once(stack: Local
     threads = [threading.Thread(target=in_process) for _ in range(THREADS)]
     for thread in threads:
         thread.start()
-    children = [
-        subprocess.Popen(
-            process_command(),
-            env=child_env(),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-        )
-        for _ in range(PROCESSES)
-    ]
+    children = [start_process() for _ in range(PROCESSES)]
     start.wait()  # the threads go while the children are still starting up
     for thread in threads:
         thread.join(timeout=60)
@@ -224,15 +213,7 @@ def test_sigkill_during_a_refresh_does_not_block_the_next_run(stack: LocalStack)
     assert entry.tokens is not None
     cache = broker(stack).cache
     stack.faults.add("GetCredentialsForIdentity", "delay", times=1, delay=3.0)
-    child = subprocess.Popen(
-        process_command(),
-        env=child_env(),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    child = start_process()
     try:
         # The child has refreshed the tokens and waits on GetCredentialsForIdentity, locked.
         wait_for(lambda: stack.recorder.count("GetCredentialsForIdentity") == 1, "the exchange")
@@ -271,15 +252,7 @@ def test_sigkill_while_waiting_for_the_lock(stack: LocalStack) -> None:
     expire_soon(stack)
     cache = broker(stack).cache
     with cache.lock():
-        child = subprocess.Popen(
-            process_command(),
-            env=child_env(SCRIBEAUTH_DEBUG="1"),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-        )
+        child = start_process(SCRIBEAUTH_DEBUG="1")
         try:
             assert child.stderr is not None
             # Logged just before it takes the lock, which this test holds.
