@@ -6,7 +6,11 @@ conventions, written independently of the stack's server code) over raw boto3 cl
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -20,6 +24,7 @@ from local_srp_client import TestSrpClient, device_verifier
 from scribeauth.local.stack import LocalStack
 
 REGION = "eu-west-2"
+JS_DIR = Path(__file__).parent / "js-cognito"
 DEVICE_KEY = re.compile(r"[\w-]+_[0-9a-f-]+")
 
 
@@ -249,3 +254,47 @@ def test_a_pool_without_device_tracking_has_no_device_calls(scribe_stack: LocalS
             DeviceSecretVerifierConfig=config,
         )
     assert error_of(excinfo)[0] == "ResourceNotFoundException"
+
+
+@pytest.fixture(scope="session")
+def cognito_js() -> Path:
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        pytest.skip("node and npm are needed for the amazon-cognito-identity-js test")
+    if not (JS_DIR / "node_modules" / "amazon-cognito-identity-js").is_dir():
+        install = subprocess.run(
+            [npm, "install", "--prefix", str(JS_DIR), "--no-audit", "--no-fund",
+             "--loglevel=error"],
+            capture_output=True, text=True, timeout=600, check=False, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        assert install.returncode == 0, install.stderr
+    return JS_DIR / "device_login.mjs"
+
+
+def test_amazon_cognito_identity_js_remembers_its_device(
+    scribe_stack: LocalStack, cognito_js: Path
+) -> None:
+    hank = scribe_stack.seed.users["hank"]
+    node = shutil.which("node")
+    assert node is not None
+    assert hank.totp_secret is not None
+    done = subprocess.run(
+        [node, str(cognito_js), scribe_stack.endpoint_url, hank.user_pool_id, hank.client_id,
+         "hank", hank.totp_secret],
+        input=hank.password + "\n", capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert json.loads(done.stdout) == {
+        "first": ["SOFTWARE_TOKEN_MFA"],
+        "confirmationNecessary": True,
+        "second": [],
+        "refreshed": True,
+    }
+    recorder = scribe_stack.recorder
+    assert recorder.count("ConfirmDevice") == 1
+    assert recorder.count("UpdateDeviceStatus") == 1
+    assert recorder.count("RespondToAuthChallenge", "DEVICE_SRP_AUTH") == 1
+    assert recorder.count("RespondToAuthChallenge", "DEVICE_PASSWORD_VERIFIER") == 1
+    refresh = [r for r in recorder.requests if r["params"].get("AuthFlow") == "REFRESH_TOKEN_AUTH"]
+    assert len(refresh) == 1
+    assert DEVICE_KEY.fullmatch(refresh[0]["params"]["AuthParameters"]["DEVICE_KEY"])
