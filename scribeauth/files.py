@@ -92,7 +92,8 @@ def sweep_temporaries(target: Path, *, older_than: float | None = None) -> list[
     """Removes the temporary files :func:`write_atomic` left beside ``target`` (a crash).
 
     Args:
-        target: the file whose temporaries to remove.
+        target: the file whose temporaries to remove; also those of every file whose name
+            starts with ``target``'s name and a dot (``p`` covers ``p.json`` and ``p.hit``).
         older_than: remove only those last modified this many seconds ago or more (a writer in
             another process may be mid-way through a fresh one); None removes them all.
 
@@ -109,8 +110,8 @@ def sweep_temporaries(target: Path, *, older_than: float | None = None) -> list[
     for name in names:
         if not (name.startswith(prefix) and name.endswith(_SUFFIX)):
             continue
-        middle = name[len(prefix) : -len(_SUFFIX)]
-        if len(middle) != 16 or not all(c in "0123456789abcdef" for c in middle):
+        random = name[: -len(_SUFFIX)].rpartition(".")[2]
+        if len(random) != 16 or not all(c in "0123456789abcdef" for c in random):
             continue
         path = target.parent / name
         try:

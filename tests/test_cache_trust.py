@@ -20,6 +20,7 @@ from _chain import PROFILE, broker, process_command, run, signed_in, write_profi
 from scribeauth.cache import cache_dir
 from scribeauth.cli import main
 from scribeauth.errors import CacheError
+from scribeauth.fasthit import SUFFIX
 from scribeauth.files import temporary_name
 from scribeauth.local.stack import LocalStack
 
@@ -102,7 +103,7 @@ def test_a_planted_entry_is_never_served(
     signed_in(stack)
     cache = broker(stack).cache
     assert run(process_command()).returncode == 0
-    assert cache.hit_path.exists(), "the hit record is planted-over too, and must not serve"
+    assert cache.sidecar(SUFFIX).exists(), "a hit record is there, and must not serve either"
     named = make_untrusted(cache.directory, cache.path)
 
     result = run(process_command())
