@@ -20,11 +20,10 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 from . import srp
@@ -35,8 +34,12 @@ from .errors import (
     ServiceError,
     UnknownException,
 )
+from .ids import AUTH_FLOWS, DEFAULT_REGION, PASSWORD, SRP, USER_POOL_ID, region_of
 from .models import Challenge, Jwt, Tokens
 from .user_pool import UserPoolClient, srp_not_enabled
+
+if TYPE_CHECKING:
+    from .config import Profile
 
 __all__ = [
     "AUTH_FLOWS",
@@ -50,10 +53,6 @@ __all__ = [
 
 _log = logging.getLogger(__name__)
 
-DEFAULT_REGION = "eu-west-2"
-SRP = "USER_SRP_AUTH"
-PASSWORD = "USER_PASSWORD_AUTH"  # noqa: S105 - a flow name, not a password
-AUTH_FLOWS = (SRP, PASSWORD)
 SUPPORTED_CHALLENGES = frozenset(
     {
         "NEW_PASSWORD_REQUIRED",
@@ -85,25 +84,6 @@ _ISSUER = "Scribe"
 
 def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def region_of(pool_id: str | None) -> str:
-    """The region in a user or identity pool id (``eu-west-2_...``, ``eu-west-2:...``).
-
-    Returns ``eu-west-2`` when no pool id is given (a bare client id, as in the 1.x API).
-
-    Raises:
-        ConfigError: the id does not look like a pool id.
-    """
-    if not pool_id:
-        return DEFAULT_REGION
-    region, sep, rest = pool_id.replace(":", "_", 1).partition("_")
-    if not sep or not rest or not re.fullmatch(r"[a-z]{2}(?:-[a-z]+)+-\d+", region):
-        raise ConfigError(
-            f"{pool_id!r} is not a pool id (REGION_ID, e.g. eu-west-2_AbCdEf123); "
-            "fix scribe_user_pool_id / scribe_identity_pool_id"
-        )
-    return region
 
 
 def can_revoke(tokens: Tokens) -> bool:
@@ -175,7 +155,7 @@ class SignIn:
             )
         if auth_flow == SRP and not user_pool_id:
             raise ConfigError("USER_SRP_AUTH needs the user pool id: set scribe_user_pool_id")
-        if user_pool_id and not re.fullmatch(r"[a-z0-9-]+_[0-9A-Za-z]+", user_pool_id):
+        if user_pool_id and not USER_POOL_ID.match(user_pool_id):
             raise ConfigError(
                 f"{user_pool_id!r} is not a user pool id (e.g. eu-west-2_AbCdEf123); "
                 "fix scribe_user_pool_id"
@@ -189,6 +169,23 @@ class SignIn:
         self._random_bytes = random_bytes
         self._warn = warn
         self._srp_refused = False
+
+    @classmethod
+    def from_profile(cls, profile: Profile, *, now: Callable[[], datetime] = _utc_now) -> SignIn:
+        """The sign-in flows of a profile's app client (the one place a profile becomes them).
+
+        Raises:
+            MissingIdException: the profile has no client id.
+            ConfigError: its auth flow or user pool id is malformed.
+        """
+        return cls(
+            client_id=profile.client_id,
+            user_pool_id=profile.user_pool_id,
+            client_secret=profile.client_secret,
+            auth_flow=profile.auth_flow,
+            profile=profile.name,
+            now=now,
+        )
 
     def __repr__(self) -> str:
         return (
