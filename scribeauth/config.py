@@ -59,6 +59,8 @@ class Profile:
         auth_flow: a pinned sign-in flow, or None for the default (SRP, password fallback).
         role_arn: a role to ask the identity pool for (``CustomRoleArn``).
         region: the profile's own ``region`` (for signing the user's API calls).
+        api_hosts: custom API domains ``scribeauth request`` may sign for (comma-separated;
+            ``*.example.com`` allowed), besides execute-api hosts; see :mod:`scribeauth.endpoints`.
         sources: where the settings came from, highest precedence first.
     """
 
@@ -71,6 +73,7 @@ class Profile:
     auth_flow: str | None = None
     role_arn: str | None = None
     region: str | None = None
+    api_hosts: str | None = None
     sources: tuple[str, ...] = ()
 
     @property
