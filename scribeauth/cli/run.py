@@ -180,7 +180,8 @@ def serve(args: argparse.Namespace, console: Console) -> int:
     console.out(f"export {TOKEN}={server.token}")
     console.info(
         f"Serving AWS credentials for profile '{broker.profile.name}' at {server.url} "
-        "(Ctrl-C to stop). Consumers need the two variables above and no AWS_ACCESS_KEY_ID, "
+        "(Ctrl-C to stop). Consumers need the two variables above (and AWS_REGION / "
+        f"AWS_DEFAULT_REGION={broker.profile.signing_region}) and no AWS_ACCESS_KEY_ID, "
         "AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN or AWS_PROFILE (those win). Docker on Linux: "
         f"docker run --network host -e {FULL_URI} -e {TOKEN} IMAGE (values from your "
         "environment, not the command line); Docker Desktop cannot reach the host's loopback."
