@@ -1,9 +1,10 @@
 """The ``scribeauth`` command: argument parsing and exit codes only.
 
 Each command lives in its own module (``session``: login, logout, status, forgot-password,
-change-password; ``export``: export, exec; ``request``; ``configure``; ``local``: demo,
-local-stack) and registers its parser here. The work is done by the library; this package turns
-its values into lines of output and its errors into one line on stderr and an exit code:
+change-password; ``export``: export; ``run``: exec (also ``--server``), serve; ``request``;
+``configure``; ``local``: demo, local-stack) and registers its parser here. The work is done by
+the library; this package turns its values into lines of output and its errors into one line on
+stderr and an exit code:
 
 ==== ==========================================================================
 code meaning
