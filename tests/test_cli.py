@@ -105,6 +105,7 @@ def test_every_command_is_registered() -> None:
         "change-password",
         "demo",
         "local-stack",
+        "serve",
     }
 
 
