@@ -32,6 +32,7 @@ from .errors import ConfigError, MissingIdException
 __all__ = [
     "AUTH_FLOWS",
     "DEFAULT_REGION",
+    "LOGIN_METHODS",
     "SETTINGS",
     "Profile",
     "aws_config_path",
@@ -51,9 +52,17 @@ SETTINGS = (
     "auth_flow",
     "role_arn",
     "region",
+    # Browser sign-in through managed login (scribeauth.browser_login).
+    "domain",
+    "identity_provider",
+    "scopes",
+    "redirect_port",
+    "login",
 )
 #: The sign-in flows a profile may pin.
 AUTH_FLOWS = ("USER_SRP_AUTH", "USER_PASSWORD_AUTH")
+#: How ``scribeauth login`` signs in by default (``scribe_login``).
+LOGIN_METHODS = ("password", "browser")
 #: Where Cognito lives when no pool id says otherwise (the 1.x default).
 DEFAULT_REGION = "eu-west-2"
 
@@ -63,6 +72,14 @@ _USER_POOL_RE = re.compile(rf"^{_REGION}_[0-9A-Za-z]+$")
 _IDENTITY_POOL_RE = re.compile(rf"^{_REGION}:[0-9a-f-]{{36}}$")
 _CLIENT_ID_RE = re.compile(r"^[\w+]{1,128}$")
 _ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/\S+$")
+_DOMAIN_RE = re.compile(
+    r"^(?:https?://)?[A-Za-z0-9.-]+(?::\d{1,5})?/?$|^http://\[::1\](?::\d+)?/?$"
+)
+_PORT_RE = re.compile(
+    r"^(?:[1-9]\d{0,3}|[1-5]\d{4}|6[0-4]\d{3}|65[0-4]\d{2}|655[0-2]\d|6553[0-5])$"
+)
+_PROVIDER_RE = re.compile(r"^[\w.@+-]{1,128}$")
+_SCOPES_RE = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+(?: +[\x21\x23-\x5b\x5d-\x7e]+)*$")
 _PROFILE_NAME_RE = re.compile(r"^[\w.@+-]+$")
 _INI_KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _EXAMPLES = {
@@ -72,6 +89,11 @@ _EXAMPLES = {
     "client_id": "an app client id (letters and digits, no spaces)",
     "role_arn": "an IAM role ARN like arn:aws:iam::123456789012:role/NAME",
     "auth_flow": " or ".join(AUTH_FLOWS),
+    "domain": "a user pool domain like https://auth.example.com",
+    "identity_provider": "an identity provider name like Google or MySAML",
+    "scopes": "scopes separated by spaces, like 'openid email'",
+    "redirect_port": "a port number like 8400",
+    "login": " or ".join(LOGIN_METHODS),
 }
 
 
@@ -97,6 +119,11 @@ class Profile:
         auth_flow: a pinned sign-in flow, or None for the default (SRP, password fallback).
         role_arn: a role to ask the identity pool for (``CustomRoleArn``).
         region: the profile's own ``region`` (for signing the user's API calls).
+        domain: the user pool domain for browser sign-in (``https://auth.example.com``).
+        identity_provider: go straight to this identity provider in the browser.
+        scopes: OAuth scopes for browser sign-in, space-separated (default ``openid``).
+        redirect_port: the loopback callback port (``http://localhost:PORT/callback``).
+        login: ``browser`` when the profile signs in through the browser only.
         sources: where the settings came from, highest precedence first.
     """
 
@@ -109,6 +136,11 @@ class Profile:
     auth_flow: str | None = None
     role_arn: str | None = None
     region: str | None = None
+    domain: str | None = None
+    identity_provider: str | None = None
+    scopes: str | None = None
+    redirect_port: str | None = None
+    login: str | None = None
     sources: tuple[str, ...] = ()
 
     @property
@@ -472,6 +504,8 @@ def load_profile(
         )
     if "auth_flow" in merged:
         merged["auth_flow"] = merged["auth_flow"].upper()
+    if "login" in merged:
+        merged["login"] = merged["login"].lower()
     _validate(name, merged, origins)
 
     sources: list[str] = []
@@ -488,6 +522,10 @@ def _validate(name: str, merged: Mapping[str, str], origins: Mapping[str, _Origi
         "identity_pool_id": _IDENTITY_POOL_RE,
         "region": _REGION_RE,
         "role_arn": _ROLE_ARN_RE,
+        "domain": _DOMAIN_RE,
+        "redirect_port": _PORT_RE,
+        "identity_provider": _PROVIDER_RE,
+        "scopes": _SCOPES_RE,
     }
     for setting, pattern in checks.items():
         value = merged.get(setting)
@@ -496,6 +534,9 @@ def _validate(name: str, merged: Mapping[str, str], origins: Mapping[str, _Origi
     flow = merged.get("auth_flow")
     if flow is not None and flow not in AUTH_FLOWS:
         raise ConfigError(_bad_value(name, "auth_flow", flow, origins["auth_flow"]))
+    login = merged.get("login")
+    if login is not None and login not in LOGIN_METHODS:
+        raise ConfigError(_bad_value(name, "login", login, origins["login"]))
     user_pool = merged.get("user_pool_id")
     identity_pool = merged.get("identity_pool_id")
     if user_pool and identity_pool:

@@ -5,6 +5,8 @@ Routing (one port):
 - ``X-Amz-Target: AWSCognitoIdentityProviderService.*`` -> the strict user pool;
 - ``X-Amz-Target: AWSCognitoIdentityService.*`` -> the identity pool;
 - ``GET /<user_pool_id>/.well-known/jwks.json`` -> the user pool's public keys;
+- ``/oauth2/*``, ``/login``, ``/logout``, ``.well-known/openid-configuration`` ... -> managed login
+  (``managed_login``);
 - anything else (``execute-api`` paths, STS ``GetCallerIdentity``) -> the gateway.
 
 Every request is first recorded (``stack.recorder``), then may meet an injected fault
@@ -37,6 +39,7 @@ from scribeauth.local import seed as seeding
 from scribeauth.local.faults import Fault, Faults
 from scribeauth.local.gateway import Gateway
 from scribeauth.local.identity_pool import IdentityPoolService
+from scribeauth.local.managed_login import ManagedLogin
 from scribeauth.local.recorder import Recorder
 from scribeauth.local.user_pool import JSON_TYPE, TARGET_PREFIX, StrictUserPool
 
@@ -122,6 +125,9 @@ class LocalStack:
             [self.seed.mfa_required_pool.public_client_id],
         )
         self.gateway = Gateway(lookup=self.identity_pool.lookup, region=region, now=self.now)
+        self.managed_login = ManagedLogin(self.user_pool, self.now)
+        for client_id in (self.seed.public_client_id, self.seed.confidential_client_id):
+            self.managed_login.enable(client_id)
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -297,11 +303,12 @@ class LocalStack:
                 "200 OK", [("Content-Type", "text/html"), ("Content-Length", str(len(garbled)))]
             )
             return [garbled]
-        if service == "gateway":
+        if service in ("gateway", "managed-login"):
+            app = self.gateway if service == "gateway" else self.managed_login
             if fault is None:
-                served: Iterable[bytes] = self.gateway(environ, start_response)
+                served: Iterable[bytes] = app(environ, start_response)
                 return served
-            status_line, headers, data = self._capture(self.gateway, environ)
+            status_line, headers, data = self._capture(app, environ)
         else:
             status, header_map, data = self._serve(service, operation, params, body, path)
             status_line = f"{status} {'OK' if status == 200 else 'Error'}"
@@ -329,6 +336,8 @@ class LocalStack:
             return service, target.split(".", 1)[1], params if isinstance(params, dict) else {}
         if method == "GET" and _JWKS_PATH.match(path):
             return "jwks", "jwks", {}
+        if ManagedLogin.handles(path):
+            return "managed-login", ManagedLogin.operation(path), {}
         form: dict[str, Any] = {}
         if "form-urlencoded" in environ.get("CONTENT_TYPE", ""):
             form = dict(parse_qsl(body.decode("utf-8", "replace")))

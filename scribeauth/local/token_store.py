@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,9 +81,19 @@ class TokenStore:
         return record
 
     def sign_in(
-        self, pool: CognitoIdpUserPool, client: CognitoIdpUserPoolClient, user: CognitoIdpUser
+        self,
+        pool: CognitoIdpUserPool,
+        client: CognitoIdpUserPoolClient,
+        user: CognitoIdpUser,
+        *,
+        extra_claims: Mapping[str, Any] | None = None,
+        scope: str | None = None,
     ) -> dict[str, Any]:
-        """A fresh sign-in: refresh, id and access tokens (InitiateAuth's reply)."""
+        """A fresh sign-in: refresh, id and access tokens (InitiateAuth's reply).
+
+        ``extra_claims`` (a managed-login ``nonce``, a federated user's ``identities``) are added to
+        the id token; ``scope`` replaces the access token's API scope.
+        """
         origin_jti = str(uuid.uuid4())
         now = self.now()
         # Shaped like Cognito's (a compact JWE whose header starts "eyJ"): opaque to clients, and
@@ -100,7 +110,9 @@ class TokenStore:
             pool.id, client.id, user.username, origin_jti, int(now), now + validity_days * 86400
         )
         pool.refresh_tokens[refresh] = (client.id, user.username, origin_jti)
-        id_token, access_token = self.mint(pool, client, user, origin_jti, int(now))
+        id_token, access_token = self.mint(
+            pool, client, user, origin_jti, int(now), extra_claims=extra_claims, scope=scope
+        )
         return {
             "ChallengeParameters": {},
             "AuthenticationResult": {
@@ -119,6 +131,9 @@ class TokenStore:
         user: CognitoIdpUser,
         origin_jti: str,
         auth_time: int,
+        *,
+        extra_claims: Mapping[str, Any] | None = None,
+        scope: str | None = None,
     ) -> tuple[str, str]:
         """A new (id token, access token) pair for a sign-in (``origin_jti``)."""
         now = int(self.now())
@@ -139,6 +154,7 @@ class TokenStore:
             "token_use": "id",
             "cognito:username": user.username,
             "jti": str(uuid.uuid4()),
+            **(extra_claims or {}),
         }
         if "email" in attrs:
             id_claims["email"] = attrs["email"]
@@ -149,7 +165,7 @@ class TokenStore:
             **common,
             "client_id": client.id,
             "token_use": "access",
-            "scope": "aws.cognito.signin.user.admin",
+            "scope": scope or "aws.cognito.signin.user.admin",
             "username": user.username,
             "jti": str(uuid.uuid4()),
         }
