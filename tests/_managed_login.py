@@ -7,7 +7,10 @@ import json
 import re
 import shutil
 import socket
+import subprocess
+import sys
 import tempfile
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -15,6 +18,8 @@ from http.cookiejar import CookieJar
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from _chain import PROFILE, VENV_BIN, broker, child_env
 
 from scribeauth import oauth
 from scribeauth.local.cognito_rules import totp_code
@@ -211,3 +216,74 @@ def chromium(artifacts: Path) -> Any:
     options.add_argument(f"--user-data-dir={tempfile.mkdtemp(prefix='chromium-', dir=artifacts)}")
     options.add_argument("--window-size=800,900")
     return webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+
+
+class Login:
+    """``scribeauth login`` in a child process without a terminal (stdin a pipe)."""
+
+    def __init__(self, tmp_path: Path, *flags: str) -> None:
+        self.opened = tmp_path / "opened-urls"
+        opener = tmp_path / "open-url"
+        opener.write_text(f"#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{self.opened}'\n")
+        opener.chmod(0o755)
+        command = [str(VENV_BIN / "scribeauth"), "login", *flags, "--profile", PROFILE]
+        if not (VENV_BIN / "scribeauth").exists():
+            command = [sys.executable, "-m", "scribeauth.cli", *command[1:]]
+        self.process = subprocess.Popen(
+            command,
+            env=child_env(BROWSER=f"{opener} %s"),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        self.lines: list[str] = []
+
+    def opened_url(self) -> str:
+        """The URL the child opened with ``webbrowser``."""
+        deadline = time.monotonic() + 20
+        while not (self.opened.exists() and self.opened.read_text().strip()):
+            assert self.process.poll() is None, self.process.communicate()
+            assert time.monotonic() < deadline, "the browser was never opened"
+            time.sleep(0.05)
+        return self.opened.read_text().splitlines()[0]
+
+    def printed_url(self) -> str:
+        """The authorize URL the child printed (``--no-browser``)."""
+        assert self.process.stderr is not None
+        while True:
+            line = self.process.stderr.readline()
+            assert line, f"no URL printed: {self.lines}"
+            self.lines.append(line)
+            if line.startswith("http"):
+                return line.strip()
+
+    def paste(self, text: str) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(text + "\n")
+        self.process.stdin.flush()
+
+    def finish(self) -> tuple[int, str, str]:
+        out, err = self.process.communicate(timeout=60)
+        return self.process.returncode, out, "".join(self.lines) + err
+
+
+def one_line_error(stderr: str) -> str:
+    lines = [line for line in stderr.splitlines() if line.startswith("scribeauth: ")]
+    assert len(lines) == 1, stderr
+    assert "Traceback" not in stderr
+    return lines[0]
+
+
+def assert_nothing_cached(stack: LocalStack) -> None:
+    assert broker(stack).cache.load() is None
+    assert not broker(stack).cache.path.exists()
+
+
+def complete(stack: LocalStack, url: str, username: str = "alice") -> Reply:
+    """Signs in at ``url`` without a browser and follows the redirect to the loopback listener."""
+    user = stack.seed.users[username]
+    reply = Pages(stack).sign_in(url, username, user.password, user.totp_secret)
+    assert reply.status == 302, reply
+    return Pages(stack).request(reply.location)

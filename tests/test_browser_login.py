@@ -12,22 +12,23 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from _chain import PROFILE, VENV_BIN, broker, child_env, process_command, run, write_profile
+from _chain import broker, process_command, run, write_profile
 from _managed_login import (
     CHROMEDRIVER,
     CHROMIUM,
+    Login,
+    assert_nothing_cached,
     callback,
     chromium,
     code_form,
     free_port,
+    one_line_error,
     query_of,
     token_call,
     with_params,
@@ -128,69 +129,6 @@ def browser(request: pytest.FixtureRequest) -> Iterator[Browser]:
         yield Browser(driver, folder)
     finally:
         driver.quit()
-
-
-class Login:
-    """``scribeauth login`` in a child process without a terminal (stdin a pipe)."""
-
-    def __init__(self, tmp_path: Path, *flags: str) -> None:
-        self.opened = tmp_path / "opened-urls"
-        opener = tmp_path / "open-url"
-        opener.write_text(f"#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{self.opened}'\n")
-        opener.chmod(0o755)
-        command = [str(VENV_BIN / "scribeauth"), "login", *flags, "--profile", PROFILE]
-        if not (VENV_BIN / "scribeauth").exists():
-            command = [sys.executable, "-m", "scribeauth.cli", *command[1:]]
-        self.process = subprocess.Popen(
-            command,
-            env=child_env(BROWSER=f"{opener} %s"),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-        )
-        self.lines: list[str] = []
-
-    def opened_url(self) -> str:
-        """The URL the child opened with ``webbrowser``."""
-        deadline = time.monotonic() + 20
-        while not (self.opened.exists() and self.opened.read_text().strip()):
-            assert self.process.poll() is None, self.process.communicate()
-            assert time.monotonic() < deadline, "the browser was never opened"
-            time.sleep(0.05)
-        return self.opened.read_text().splitlines()[0]
-
-    def printed_url(self) -> str:
-        """The authorize URL the child printed (``--no-browser``)."""
-        assert self.process.stderr is not None
-        while True:
-            line = self.process.stderr.readline()
-            assert line, f"no URL printed: {self.lines}"
-            self.lines.append(line)
-            if line.startswith("http"):
-                return line.strip()
-
-    def paste(self, text: str) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.write(text + "\n")
-        self.process.stdin.flush()
-
-    def finish(self) -> tuple[int, str, str]:
-        out, err = self.process.communicate(timeout=60)
-        return self.process.returncode, out, "".join(self.lines) + err
-
-
-def one_line_error(stderr: str) -> str:
-    lines = [line for line in stderr.splitlines() if line.startswith("scribeauth: ")]
-    assert len(lines) == 1, stderr
-    assert "Traceback" not in stderr
-    return lines[0]
-
-
-def assert_nothing_cached(stack: LocalStack) -> None:
-    assert broker(stack).cache.load() is None
-    assert not broker(stack).cache.path.exists()
 
 
 def assert_gateway_accepts_credentials(stack: LocalStack) -> dict[str, Any]:
