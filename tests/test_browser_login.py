@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from _chain import broker, process_command, run, write_profile
+from _chain import broker, child_env, process_command, run, write_profile
 from _managed_login import (
     CHROMEDRIVER,
     CHROMIUM,
@@ -299,3 +301,35 @@ def test_a_foreign_redirect_uri_gets_no_code_and_nothing_cached(
     assert (code, out) == (3, "")
     assert "not the sign-in redirect" in one_line_error(err)
     assert_nothing_cached(stack)
+
+
+def test_demo_browser_shows_the_flow(browser: Browser, tmp_path: Path) -> None:
+    opened = tmp_path / "opened-urls"
+    opener = tmp_path / "open-url"
+    opener.write_text(f"#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{opened}'\n")
+    opener.chmod(0o755)
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "scribeauth.cli", "demo", "--browser"],
+        env=child_env(BROWSER=f"{opener} %s"),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while not (opened.exists() and opened.read_text().strip()):
+        assert demo.poll() is None, demo.communicate()
+        assert time.monotonic() < deadline, "the demo never opened the browser"
+        time.sleep(0.05)
+    browser.driver.get(opened.read_text().splitlines()[0])
+    browser.find("sso").click()
+    browser.find("continue").click()
+    out, err = demo.communicate(timeout=60)
+    assert demo.returncode == 0, err
+    for step in range(1, 6):
+        assert f"[{step}/5] " in out
+    assert "signed in as ExampleSSO_0001" in out
+    assert ROLE_ARN_TAIL in out
+    assert "revoked at /oauth2/revoke: yes; refused afterwards: yes" in out
+    assert not re.search(r"eyJ[\w-]+\.", out + err)
