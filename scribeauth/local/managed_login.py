@@ -9,10 +9,8 @@ Served on the stack's port, as a user pool domain serves them:
 - ``/login`` (username and password), ``/mfa`` (TOTP code for MFA users such as bob);
 - ``/example-sso/authorize`` and ``/oauth2/idpresponse``: a fake federated identity provider
   ("Sign in with Example SSO") whose accounts become federated users ``ExampleSSO_<id>``;
-- ``POST /oauth2/token``: ``authorization_code`` (single-use codes that expire after 5 minutes,
-  the same ``redirect_uri``, the PKCE ``code_verifier``) and ``refresh_token``; errors as
-  Cognito sends them: HTTP 400 ``{"error": "invalid_grant"}`` and friends;
-- ``POST /oauth2/revoke``, ``GET|POST /oauth2/userInfo``, ``GET /logout``;
+- ``POST /oauth2/token``, ``POST /oauth2/revoke``, ``GET|POST /oauth2/userInfo``
+  (:mod:`scribeauth.local.oauth_endpoints`), ``GET /logout``;
 - ``GET /.well-known/openid-configuration`` (the main pool) and
   ``GET /<pool id>/.well-known/openid-configuration``.
 
@@ -22,10 +20,7 @@ and key as a password sign-in, so the identity pool accepts them, plus the ``non
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
-import json
 import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping
@@ -42,7 +37,15 @@ from moto.cognitoidp.models import (
 )
 
 from scribeauth.local import login_pages as pages
-from scribeauth.local.cognito_rules import CognitoError, totp_ok
+from scribeauth.local.cognito_rules import totp_ok
+from scribeauth.local.oauth_endpoints import (
+    AuthRequest,
+    Grant,
+    Reply,
+    TokenEndpoints,
+    find_client,
+    json_reply,
+)
 from scribeauth.local.user_pool import StrictUserPool
 
 if TYPE_CHECKING:
@@ -62,7 +65,6 @@ SESSION_SECONDS = 3600  # the managed-login session cookie
 MAX_CODE_ATTEMPTS = 3
 _COOKIE = "cognito"
 _OIDC_PATH = re.compile(r"^/(?:(?P<pool>[\w-]+_[0-9A-Za-z]+)/)?\.well-known/openid-configuration$")
-_VERIFIER = re.compile(r"^[A-Za-z0-9._~-]{43,128}$")
 _PATHS = {
     "/oauth2/authorize": "oauth2/authorize",
     "/login": "login",
@@ -76,35 +78,6 @@ _PATHS = {
     "/error": "error",
 }
 
-Reply = tuple[int, list[tuple[str, str]], bytes]
-
-
-@dataclass
-class _Request:
-    """One /oauth2/authorize call waiting for the person (the pages carry its id)."""
-
-    pool_id: str
-    client_id: str
-    redirect_uri: str
-    state: str | None
-    nonce: str | None
-    scope: str
-    challenge: str | None
-    expires_at: float
-    username: str | None = None  # set once the password was right and a TOTP code is due
-    attempts: int = 0
-
-
-@dataclass
-class _Grant:
-    """An authorization code: single use, 5 minutes, bound to client, redirect_uri and PKCE."""
-
-    request: _Request
-    username: str
-    id_claims: dict[str, Any]
-    expires_at: float
-    used: bool = False
-
 
 @dataclass
 class _Session:
@@ -112,23 +85,6 @@ class _Session:
     username: str
     id_claims: dict[str, Any] = field(default_factory=dict)
     expires_at: float = 0.0
-
-
-def _json(status: int, document: Mapping[str, Any], **headers: str) -> Reply:
-    return (
-        status,
-        [
-            ("Content-Type", "application/json;charset=UTF-8"),
-            ("Cache-Control", "no-store"),
-            *headers.items(),
-        ],
-        json.dumps(document).encode(),
-    )
-
-
-def _oauth_error(error: str, status: int = 400) -> Reply:
-    # Cognito's token and revoke endpoints answer with the bare code: {"error":"invalid_grant"}.
-    return _json(status, {"error": error})
 
 
 def _html(body: bytes, status: int = 200, headers: Iterable[tuple[str, str]] = ()) -> Reply:
@@ -155,11 +111,12 @@ class ManagedLogin:
     def __init__(self, user_pool: StrictUserPool, now: Callable[[], float]) -> None:
         self.user_pool = user_pool
         self.now = now
-        self._requests: dict[str, _Request] = {}
-        self._grants: dict[str, _Grant] = {}
+        self._requests: dict[str, AuthRequest] = {}
+        self._grants: dict[str, Grant] = {}
         self._sessions: dict[str, _Session] = {}
         self._idp_codes: dict[str, tuple[str, str, float]] = {}  # code -> (tx, email, expiry)
         self._scopes: dict[str, tuple[str, dict[str, Any]]] = {}  # origin_jti -> scope, claims
+        self.endpoints = TokenEndpoints(user_pool, now, self._grants, self._scopes)
 
     # ----------------------------------------------------------------------------- set-up
     @staticmethod
@@ -204,12 +161,7 @@ class ManagedLogin:
                     client.extended_config[key] = [*urls, url]
 
     def _client(self, client_id: Any) -> tuple[CognitoIdpUserPool, CognitoIdpUserPoolClient]:
-        if not isinstance(client_id, str) or not client_id:
-            raise KeyError("client_id")
-        for pool in self.user_pool.backend.user_pools.values():
-            if client_id in pool.clients:
-                return pool, pool.clients[client_id]
-        raise KeyError(client_id)
+        return find_client(self.user_pool, client_id)
 
     # ----------------------------------------------------------------------------- WSGI
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
@@ -251,10 +203,10 @@ class ManagedLogin:
             ("GET", "/example-sso/authorize"): lambda: self._idp_page(query),
             ("POST", "/example-sso/authorize"): lambda: self._idp_sign_in(form),
             ("GET", "/oauth2/idpresponse"): lambda: self._idp_response(query),
-            ("POST", "/oauth2/token"): lambda: self._token(form, environ),
-            ("POST", "/oauth2/revoke"): lambda: self._revoke(form, environ),
-            ("GET", "/oauth2/userInfo"): lambda: self._user_info(environ),
-            ("POST", "/oauth2/userInfo"): lambda: self._user_info(environ),
+            ("POST", "/oauth2/token"): lambda: self.endpoints.token(form, environ),
+            ("POST", "/oauth2/revoke"): lambda: self.endpoints.revoke(form, environ),
+            ("GET", "/oauth2/userInfo"): lambda: self.endpoints.user_info(environ),
+            ("POST", "/oauth2/userInfo"): lambda: self.endpoints.user_info(environ),
             ("GET", "/logout"): lambda: self._logout(query, session_id),
             ("GET", "/error"): lambda: _html(
                 pages.error_page(query.get("error", "error"), query.get("error_description")), 400
@@ -262,7 +214,7 @@ class ManagedLogin:
         }
         handler = routes.get((method, path))
         if handler is None:
-            return _json(405, {"message": f"{method} is not supported on {path}"})
+            return json_reply(405, {"message": f"{method} is not supported on {path}"})
         return handler()
 
     # ----------------------------------------------------------------------------- authorize
@@ -300,7 +252,7 @@ class ManagedLogin:
         provider = query.get("identity_provider")
         if provider is not None and provider not in supported:
             return fail("invalid_request", "The identity provider is not enabled for the client")
-        request = _Request(
+        request = AuthRequest(
             pool.id,
             client.id,
             redirect_uri,
@@ -325,7 +277,7 @@ class ManagedLogin:
             return _redirect(_with_query("/example-sso/authorize", {"state": transaction}))
         return _redirect(_with_query("/login", {"tx": transaction}))
 
-    def _request(self, transaction: str) -> _Request | None:
+    def _request(self, transaction: str) -> AuthRequest | None:
         request = self._requests.get(transaction)
         if request is None or request.expires_at <= self.now():
             return None
@@ -474,7 +426,7 @@ class ManagedLogin:
     # ----------------------------------------------------------------------------- codes
     def _issue_code(
         self,
-        request: _Request,
+        request: AuthRequest,
         username: str,
         id_claims: dict[str, Any],
         *,
@@ -482,7 +434,7 @@ class ManagedLogin:
     ) -> Reply:
         code = str(secrets.token_hex(18))
         code = f"{code[:8]}-{code[8:12]}-{code[12:16]}-{code[16:20]}-{code[20:32]}"
-        self._grants[code] = _Grant(request, username, id_claims, self.now() + CODE_SECONDS)
+        self._grants[code] = Grant(request, username, id_claims, self.now() + CODE_SECONDS)
         headers: list[tuple[str, str]] = []
         if new_session:
             session_id = secrets.token_urlsafe(32)
@@ -496,175 +448,6 @@ class ManagedLogin:
         return _redirect(location, headers)
 
     # ----------------------------------------------------------------------------- token
-    def _authenticate(
-        self, form: dict[str, str], environ: WSGIEnvironment
-    ) -> tuple[CognitoIdpUserPool, CognitoIdpUserPoolClient] | None:
-        """The app client of a token/revoke call (client_secret_basic or _post), or None."""
-        client_id, secret = form.get("client_id"), form.get("client_secret")
-        auth = environ.get("HTTP_AUTHORIZATION", "")
-        if auth.startswith("Basic "):
-            try:
-                decoded = base64.b64decode(auth[6:], validate=True).decode()
-            except ValueError:
-                return None
-            basic_id, _, secret = decoded.partition(":")
-            if client_id is not None and client_id != basic_id:
-                return None
-            client_id = basic_id
-        try:
-            pool, client = self._client(client_id)
-        except KeyError:
-            return None
-        if client.generate_secret:
-            if not secret or not hmac.compare_digest(secret.encode(), client.secret.encode()):
-                return None
-        elif secret:
-            return None
-        return pool, client
-
-    def _token(self, form: dict[str, str], environ: WSGIEnvironment) -> Reply:
-        if "application/x-www-form-urlencoded" not in environ.get("CONTENT_TYPE", ""):
-            return _oauth_error("invalid_request")
-        grant_type = form.get("grant_type")
-        if not grant_type:
-            return _oauth_error("invalid_request")
-        found = self._authenticate(form, environ)
-        if found is None:
-            return _oauth_error("invalid_client")
-        pool, client = found
-        if grant_type == "authorization_code":
-            if "code" not in (client.extended_config.get("AllowedOAuthFlows") or []):
-                return _oauth_error("unauthorized_client")
-            return self._code_grant(pool, client, form)
-        if grant_type == "refresh_token":
-            return self._refresh_grant(pool, client, form)
-        if grant_type == "client_credentials":
-            return _oauth_error("unauthorized_client")
-        return _oauth_error("unsupported_grant_type")
-
-    def _code_grant(
-        self, pool: CognitoIdpUserPool, client: CognitoIdpUserPoolClient, form: dict[str, str]
-    ) -> Reply:
-        code = form.get("code")
-        if not code:
-            return _oauth_error("invalid_request")
-        grant = self._grants.get(code)
-        if grant is None or grant.request.client_id != client.id:
-            return _oauth_error("invalid_grant")
-        # Any attempt consumes the code: a retry after a failure gets invalid_grant too.
-        used, grant.used = grant.used, True
-        if used or grant.expires_at <= self.now():
-            return _oauth_error("invalid_grant")
-        if form.get("redirect_uri") != grant.request.redirect_uri:
-            # What Cognito says for a redirect_uri that differs from the authorize request's.
-            return _oauth_error("unauthorized_client")
-        if grant.request.challenge is not None:
-            verifier = form.get("code_verifier", "")
-            if not _VERIFIER.match(verifier):
-                return _oauth_error("invalid_grant")
-            digest = hashlib.sha256(verifier.encode("ascii")).digest()
-            expected = base64.urlsafe_b64encode(digest).decode().rstrip("=")
-            if not hmac.compare_digest(expected, grant.request.challenge):
-                return _oauth_error("invalid_grant")
-        user = pool.users.get(grant.username)
-        if user is None or not user.enabled:
-            return _oauth_error("invalid_grant")
-        claims = dict(grant.id_claims)
-        if grant.request.nonce is not None:
-            claims["nonce"] = grant.request.nonce
-        reply = self.user_pool.tokens.sign_in(
-            pool, client, user, extra_claims=claims, scope=grant.request.scope
-        )["AuthenticationResult"]
-        record = self.user_pool.tokens.refresh_record(reply["RefreshToken"])
-        if record is not None:
-            self._scopes[record.origin_jti] = (grant.request.scope, dict(grant.id_claims))
-        document = {
-            "access_token": reply["AccessToken"],
-            "refresh_token": reply["RefreshToken"],
-            "expires_in": reply["ExpiresIn"],
-            "token_type": "Bearer",
-        }
-        if "openid" in grant.request.scope.split():
-            document["id_token"] = reply["IdToken"]
-        return _json(200, document)
-
-    def _refresh_grant(
-        self, pool: CognitoIdpUserPool, client: CognitoIdpUserPoolClient, form: dict[str, str]
-    ) -> Reply:
-        token = form.get("refresh_token")
-        if not token:
-            return _oauth_error("invalid_request")
-        record = self.user_pool.tokens.refresh_record(token)
-        if record is None or record.client_id != client.id or record.pool_id != pool.id:
-            return _oauth_error("invalid_grant")
-        user = pool.users.get(record.username)
-        if record.revoked or record.expires_at <= self.now() or user is None or not user.enabled:
-            return _oauth_error("invalid_grant")
-        scope, claims = self._scopes.get(record.origin_jti, (None, {}))
-        id_token, access_token = self.user_pool.tokens.mint(
-            pool,
-            client,
-            user,
-            record.origin_jti,
-            record.auth_time,
-            extra_claims=claims,
-            scope=scope,
-        )
-        return _json(
-            200,
-            {
-                "id_token": id_token,
-                "access_token": access_token,
-                "expires_in": int(self.user_pool.token_lifetime),
-                "token_type": "Bearer",
-            },
-        )
-
-    # ----------------------------------------------------------------------------- revoke etc.
-    def _revoke(self, form: dict[str, str], environ: WSGIEnvironment) -> Reply:
-        token = form.get("token")
-        if not token:
-            return _oauth_error("invalid_request")
-        found = self._authenticate(form, environ)
-        if found is None:
-            return _oauth_error("invalid_client")
-        pool, client = found
-        tokens = self.user_pool.tokens
-        if tokens.is_access_token(token) or token in pool.id_tokens:
-            return _oauth_error("unsupported_token_type")
-        record = tokens.refresh_record(token)
-        if record is not None:
-            if record.client_id != client.id:
-                return _oauth_error("invalid_request")
-            tokens.revoke_family(pool, record.origin_jti)
-        return 200, [("Content-Type", "application/json;charset=UTF-8")], b""
-
-    def _user_info(self, environ: WSGIEnvironment) -> Reply:
-        auth = environ.get("HTTP_AUTHORIZATION", "")
-        if not auth.startswith("Bearer "):
-            return self._invalid_token("Access token is missing")
-        try:
-            record = self.user_pool.tokens.access_record(auth[7:].strip())
-        except CognitoError as err:
-            return self._invalid_token(err.message)
-        user = self.user_pool.pool(record.pool_id).users.get(record.username)
-        if user is None:
-            return self._invalid_token("User does not exist.")
-        document: dict[str, Any] = {"sub": user.id, "username": user.username}
-        for name, value in user.attribute_lookup.items():
-            if name != "sub":
-                document[name] = value
-        _, claims = self._scopes.get(record.origin_jti, (None, {}))
-        if "identities" in claims:
-            document["identities"] = json.dumps(claims["identities"])
-        return _json(200, document)
-
-    @staticmethod
-    def _invalid_token(description: str) -> Reply:
-        challenge = f'Bearer error="invalid_token", error_description="{description}"'
-        document = {"error": "invalid_token", "error_description": description}
-        return _json(401, document, **{"WWW-Authenticate": challenge})
-
     def _logout(self, query: dict[str, str], session_id: str | None) -> Reply:
         try:
             _, client = self._client(query.get("client_id"))
@@ -691,11 +474,11 @@ class ManagedLogin:
         if pool_id is None:
             pool_id = next(iter(pools), None)
         if pool_id is None or pool_id not in pools:
-            return _json(404, {"message": "User pool not found"})
+            return json_reply(404, {"message": "User pool not found"})
         host = environ.get("HTTP_HOST") or f"127.0.0.1:{environ.get('SERVER_PORT', '80')}"
         base = f"http://{host}"
         region = pool_id.split("_", 1)[0]
-        return _json(
+        return json_reply(
             200,
             {
                 "issuer": f"https://cognito-idp.{region}.amazonaws.com/{pool_id}",
