@@ -38,8 +38,9 @@ from .models import Tokens
 if TYPE_CHECKING:
     from .config import Profile
     from .credentials import Broker
+    from .status import SignOut
 
-__all__ = ["DEFAULT_TIMEOUT", "authorization_request", "logout", "refresh", "revoke", "sign_in"]
+__all__ = ["DEFAULT_TIMEOUT", "authorization_request", "refresh", "revoke", "sign_in", "sign_out"]
 
 #: How long to wait for the browser to come back, seconds.
 DEFAULT_TIMEOUT = 300.0
@@ -250,15 +251,21 @@ def revoke(profile: Profile, refresh_token: str) -> None:
     oauth.parse_revoke_response(*_send(request))
 
 
-def logout(broker: Broker) -> bool:
+def sign_out(broker: Broker) -> SignOut:
     """Revokes the session at ``/oauth2/revoke``, then deletes the cache, whatever happened.
 
     Returns:
-        True when the refresh token was revoked; False when there was none, or revoking failed
-        (the cache is deleted all the same).
+        What happened (:class:`~scribeauth.status.SignOut`); the cache is deleted even when
+        revoking failed.
+
+    Raises:
+        CacheError: the cache file exists but cannot be removed.
     """
+    from .status import SignOut
+
     entry = broker.cache.load()
     tokens = entry.tokens if entry is not None else None
+    revocable = tokens is not None and bool(tokens.refresh_token)
     revoked = False
     if tokens is not None and tokens.refresh_token:
         try:
@@ -268,4 +275,6 @@ def logout(broker: Broker) -> bool:
             _log.debug("profile %s: revoke failed (%s)", broker.profile.name, err)
     with broker.cache.lock():
         broker.cache.delete()
-    return revoked
+    return SignOut(
+        was_signed_in=entry is not None, revocable=revocable, revoked=revoked, cache_deleted=True
+    )

@@ -64,6 +64,8 @@ class Profile:
         scopes: OAuth scopes for browser sign-in, space-separated (default ``openid``).
         redirect_port: the loopback callback port (``http://localhost:PORT/callback``).
         login: ``browser`` when the profile signs in through the browser only.
+        api_hosts: custom API domains ``scribeauth request`` may sign for (comma-separated;
+            ``*.example.com`` allowed), besides execute-api hosts; see :mod:`scribeauth.endpoints`.
         sources: where the settings came from, highest precedence first.
     """
 
@@ -81,6 +83,7 @@ class Profile:
     scopes: str | None = None
     redirect_port: str | None = None
     login: str | None = None
+    api_hosts: str | None = None
     sources: tuple[str, ...] = ()
 
     @property

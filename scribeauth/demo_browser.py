@@ -152,7 +152,7 @@ def _flow(
     report(f"      user-pool calls for it: {calls}")
 
     refresh_token = tokens.refresh_token
-    revoked = browser_login.logout(broker)
+    revoked = browser_login.sign_out(broker).revoked
     refused = False
     if refresh_token:
         try:

@@ -23,7 +23,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 from . import srp
@@ -37,6 +37,9 @@ from .errors import (
 from .ids import AUTH_FLOWS, DEFAULT_REGION, PASSWORD, SRP, USER_POOL_ID, region_of
 from .models import Challenge, Jwt, Tokens
 from .user_pool import UserPoolClient, srp_not_enabled
+
+if TYPE_CHECKING:
+    from .config import Profile
 
 __all__ = [
     "AUTH_FLOWS",
@@ -166,6 +169,23 @@ class SignIn:
         self._random_bytes = random_bytes
         self._warn = warn
         self._srp_refused = False
+
+    @classmethod
+    def from_profile(cls, profile: Profile, *, now: Callable[[], datetime] = _utc_now) -> SignIn:
+        """The sign-in flows of a profile's app client (the one place a profile becomes them).
+
+        Raises:
+            MissingIdException: the profile has no client id.
+            ConfigError: its auth flow or user pool id is malformed.
+        """
+        return cls(
+            client_id=profile.client_id,
+            user_pool_id=profile.user_pool_id,
+            client_secret=profile.client_secret,
+            auth_flow=profile.auth_flow,
+            profile=profile.name,
+            now=now,
+        )
 
     def __repr__(self) -> str:
         return (

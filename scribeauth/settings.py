@@ -126,6 +126,13 @@ TABLE: tuple[Setting, ...] = (
         r"[1-9]\d{0,3}|[1-5]\d{4}|6[0-4]\d{3}|65[0-4]\d{2}|655[0-2]\d|6553[0-5]",
     ),
     _setting("login", "password or browser", "password|browser", normalize=str.lower),
+    # Custom API domains `scribeauth request` may sign for (scribeauth.endpoints).
+    _setting(
+        "api_hosts",
+        "host names like api.example.com, *.example.com (comma-separated)",
+        r"(?:\*\.)?[a-z0-9][a-z0-9.-]*(?:[,\s]+(?:\*\.)?[a-z0-9][a-z0-9.-]*)*",
+        normalize=str.lower,
+    ),
 )
 
 #: The short names, in table order.
