@@ -59,6 +59,8 @@ class Profile:
         auth_flow: a pinned sign-in flow, or None for the default (SRP, password fallback).
         role_arn: a role to ask the identity pool for (``CustomRoleArn``).
         region: the profile's own ``region`` (for signing the user's API calls).
+        refresh_deadline: how long a refresh without a person may take, in seconds (text;
+            :attr:`refresh_deadline_seconds` reads it).
         sources: where the settings came from, highest precedence first.
     """
 
@@ -71,7 +73,13 @@ class Profile:
     auth_flow: str | None = None
     role_arn: str | None = None
     region: str | None = None
+    refresh_deadline: str | None = None
     sources: tuple[str, ...] = ()
+
+    @property
+    def refresh_deadline_seconds(self) -> float:
+        """``refresh_deadline`` in seconds; 20 when not set."""
+        return float(self.refresh_deadline) if self.refresh_deadline else 20.0
 
     @property
     def cognito_region(self) -> str:

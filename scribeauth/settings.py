@@ -106,6 +106,8 @@ TABLE: tuple[Setting, ...] = (
     ),
     # The profile's own region (for the user's API calls), the AWS CLI's key.
     _setting("region", "a region like eu-west-2", REGION, ini_key="region"),
+    # How long a refresh without a person may take, in seconds (scribeauth.deadline).
+    _setting("refresh_deadline", "a number of seconds like 20", r"[1-9][0-9]{0,3}(?:\.[0-9]+)?"),
 )
 
 #: The short names, in table order.

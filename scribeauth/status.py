@@ -50,11 +50,13 @@ class Status(_Record):
         identity_pool_id: the profile's identity pool.
         region: the region the user's own calls are signed for.
         cache_path: the cache file.
+        clock_offset: Cognito's clock minus this machine's, seconds, as last seen (0: in step).
     """
 
     __slots__ = (
         "access_key_id",
         "cache_path",
+        "clock_offset",
         "credentials_expire_at",
         "identity_id",
         "identity_pool_id",
@@ -82,6 +84,7 @@ class Status(_Record):
         user_pool_id: str | None = None,
         identity_pool_id: str | None = None,
         region: str | None = None,
+        clock_offset: int = 0,
     ) -> None:
         self.profile = profile
         self.username = username
@@ -95,6 +98,7 @@ class Status(_Record):
         self.identity_pool_id = identity_pool_id
         self.region = region
         self.cache_path = cache_path
+        self.clock_offset = clock_offset
 
 
 class SignOut(_Record):

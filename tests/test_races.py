@@ -35,7 +35,7 @@ from _chain import (
 )
 
 from scribeauth.cache import CacheEntry, ProfileCache
-from scribeauth.errors import CacheError
+from scribeauth.errors import RefreshBusyError
 from scribeauth.local.stack import LocalStack
 from scribeauth.models import AwsCredentials, Tokens
 
@@ -201,7 +201,7 @@ def _lock_is_free(cache: ProfileCache) -> bool:
     try:
         with cache.lock(timeout=0):
             return True
-    except CacheError:
+    except RefreshBusyError:
         return False
 
 

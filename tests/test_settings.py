@@ -40,6 +40,7 @@ def test_each_setting_is_read_from_each_layer(row: settings.Setting) -> None:
         "auth_flow": "USER_PASSWORD_AUTH",
         "role_arn": "arn:aws:iam::123456789012:role/R",
         "region": "eu-west-1",
+        "refresh_deadline": "45",
     }[row.name]
     base = {"client_id": "base"} if row.name != "client_id" else {}
     # The environment variable.

@@ -14,6 +14,7 @@ from ..dialogue import Dialogue
 from ..errors import ConfigError, NoTerminalError
 from ..models import format_expiration
 from ..prompt import DEFAULT_TTY, Terminal
+from ..refresh import CLOCK_WARNING
 from .console import Console
 
 if TYPE_CHECKING:
@@ -188,6 +189,7 @@ def status(args: argparse.Namespace, console: Console) -> int:
         "identity_pool_id": state.identity_pool_id,
         "region": state.region,
         "cache": state.cache_path,
+        "clock_offset": state.clock_offset,
     }
     if args.json:
         console.out(json.dumps(document, indent=2))
@@ -206,6 +208,15 @@ def status(args: argparse.Namespace, console: Console) -> int:
             ("region", state.region or "-"),
             ("cache", state.cache_path),
         ]
+        if abs(state.clock_offset) > CLOCK_WARNING:
+            way = "ahead of" if state.clock_offset > 0 else "behind"
+            rows.append(
+                (
+                    "clock",
+                    f"Cognito's is {abs(state.clock_offset) // 60} min {way} this machine's; "
+                    "AWS refuses requests signed with a clock that far off",
+                )
+            )
         width = max(len(label) for label, _ in rows)
         for label, value in rows:
             console.out(f"{label + ':':<{width + 1}} {value}")
