@@ -24,7 +24,7 @@ from pathlib import Path
 
 from .errors import CacheError, RefreshBusyError, ScribeAuthError
 from .fasthit import safe_name as _safe_name
-from .files import write_atomic
+from .files import sweep_temporaries, untrusted_file, untrusted_folder, write_atomic
 from .lock import FileLock
 from .models import AwsCredentials, Jwt, Tokens, format_expiration, parse_expiration
 
@@ -47,7 +47,8 @@ __all__ = [
 FORMAT_VERSION = 1
 # A real entry is a few kilobytes; anything much larger is not ours.
 _MAX_FILE_SIZE = 1 << 20
-_POLL_INTERVAL = 0.05
+# A temporary file this old is a crash's leftover, not another process's write in progress.
+_STALE_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -230,27 +231,40 @@ def _unwritable(directory: Path, err: OSError) -> CacheError:
     )
 
 
+def _refused(path: Path, reason: str, *, folder: bool = False) -> CacheError:
+    if folder:
+        return CacheError(
+            f"the scribeauth cache folder {path} {reason}, so nothing in it is used; "
+            "set SCRIBEAUTH_CACHE_DIR to a folder you own that only you can write to"
+        )
+    return CacheError(
+        f"the scribeauth cache file {path} {reason}, so it is not used; remove it "
+        "(or run: scribeauth logout) and sign in again: scribeauth login"
+    )
+
+
 def _ensure_dir(directory: Path) -> None:
-    """Creates the folder 0700, or tightens one of ours that is looser."""
+    """Creates the folder 0700, or tightens one of ours that is looser; refuses another's."""
     try:
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         info = directory.stat()
     except OSError as err:
         raise _unwritable(directory, err) from None
-    if not hasattr(os, "getuid"):
-        return  # Windows: folder ACLs, not mode bits, protect the user profile.
-    if info.st_uid != os.getuid():
-        if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-            raise CacheError(
-                f"the scribeauth cache folder {directory} belongs to another user and others "
-                "can write to it; set SCRIBEAUTH_CACHE_DIR to a folder you own"
-            )
-        return
-    if stat.S_IMODE(info.st_mode) != 0o700:
-        try:
-            directory.chmod(0o700)
-        except OSError as err:
-            raise _unwritable(directory, err) from None
+    reason = untrusted_folder(directory, info)
+    if reason:
+        raise _refused(directory, reason, folder=True)
+
+
+def _trusted_dir(directory: Path) -> bool:
+    """Whether the folder exists (False: nothing cached); raises when it is not to be trusted."""
+    try:
+        info = directory.stat()
+    except OSError:
+        return False
+    reason = untrusted_folder(directory, info)
+    if reason:
+        raise _refused(directory, reason, folder=True)
+    return True
 
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -276,6 +290,8 @@ class ProfileCache:
         self.path = self.directory / f"{self._stem}.json"
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         self.sign_in_lock_path = self.path.with_name(self.path.name + ".sign-in.lock")
+        # What the temporaries of the entry and of every sidecar start with.
+        self._every_file = self.directory / self._stem
 
     def __repr__(self) -> str:
         return f"ProfileCache(profile_name={self.profile_name!r}, path={str(self.path)!r})"
@@ -285,8 +301,15 @@ class ProfileCache:
 
         Unusable: unreadable, a symlink, not a regular file, too large, not JSON, another
         format version, another fingerprint, missing or invalid fields. Never raises for the
-        content of the file.
+        content of the file. Temporary files a crash left behind are swept first.
+
+        Raises:
+            CacheError: the folder or the file belongs to another user or can be written by
+                others (what scribeauth would refuse to write is never read).
         """
+        if not _trusted_dir(self.directory):
+            return None
+        sweep_temporaries(self._every_file, older_than=_STALE_SECONDS)
         data = self._read(self.path)
         if data is None:
             return None
@@ -311,7 +334,11 @@ class ProfileCache:
         self._write(self.path, data)
 
     def _read(self, path: Path) -> bytes | None:
-        """The bytes of a regular file of at most 1 MiB, or None (absent, unreadable, other)."""
+        """The bytes of a regular file of at most 1 MiB, or None (absent, unreadable, other).
+
+        Raises:
+            CacheError: the file belongs to another user or can be written by others.
+        """
         try:
             # O_NONBLOCK: a FIFO planted at the path must not hang us before fstat sees it.
             flags = os.O_RDONLY | _NOFOLLOW | _BINARY | getattr(os, "O_NONBLOCK", 0)
@@ -322,6 +349,9 @@ class ProfileCache:
             info = os.fstat(fd)
             if not stat.S_ISREG(info.st_mode) or info.st_size > _MAX_FILE_SIZE:
                 return None
+            reason = untrusted_file(fd, info)
+            if reason:
+                raise _refused(path, reason)
             chunks = []
             while chunk := os.read(fd, _MAX_FILE_SIZE + 1):
                 chunks.append(chunk)
@@ -334,7 +364,13 @@ class ProfileCache:
             os.close(fd)
 
     def read_sidecar(self, suffix: str) -> bytes | None:
-        """The content of a :meth:`sidecar`, or None when absent or unreadable."""
+        """The content of a :meth:`sidecar`, or None when absent or unreadable.
+
+        Raises:
+            CacheError: the file belongs to another user or can be written by others.
+        """
+        if not _trusted_dir(self.directory):
+            return None
         return self._read(self.sidecar(suffix))
 
     def sidecar(self, suffix: str) -> Path:
@@ -378,7 +414,7 @@ class ProfileCache:
             raise _unwritable(self.directory, err) from None
 
     def delete(self) -> bool:
-        """Removes the cache file, its sidecars and its lock file.
+        """Removes the cache file, its sidecars, its lock file and any temporary file a crash left.
 
         Returns:
             True when something was removed.
@@ -389,6 +425,7 @@ class ProfileCache:
         removed = False
         for path in (*self._sidecars(), self.path, self.lock_path, self.sign_in_lock_path):
             removed = self._remove(path) or removed
+        removed = bool(sweep_temporaries(self._every_file)) or removed
         return removed
 
     def _remove(self, path: Path) -> bool:
@@ -407,7 +444,7 @@ class ProfileCache:
 
         Raises (on entering):
             RefreshBusyError: the lock could not be had within ``timeout`` seconds.
-            CacheError: the lock file cannot be created.
+            CacheError: the lock file cannot be created, or is not to be trusted.
         """
         return FileLock(self.lock_path, self._lock_ready, self._timed_out, timeout)
 
@@ -416,11 +453,16 @@ class ProfileCache:
         and threads. Waits as long as its holder lives (a person may take minutes)."""
         return FileLock(self.sign_in_lock_path, self._lock_ready, self._timed_out, None)
 
-    def _lock_ready(self, err: OSError | None) -> CacheError | None:
+    def _lock_ready(self, path: Path, fd: int | None, err: OSError | None) -> CacheError | None:
+        """Before opening a lock file (``fd`` None): the folder; after: the file's owner and
+        mode; on an error: what to raise."""
         if err is not None:
             return _unwritable(self.directory, err)
-        _ensure_dir(self.directory)
-        return None
+        if fd is None:
+            _ensure_dir(self.directory)
+            return None
+        reason = untrusted_file(fd, os.fstat(fd))
+        return _refused(path, reason) if reason else None
 
     def _timed_out(self) -> RefreshBusyError:
         return RefreshBusyError(

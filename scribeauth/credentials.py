@@ -167,8 +167,9 @@ class Broker:
             return self._serve(good, str(err), None)
         if renewed is not None:
             return renewed
-        # No session left: sign in (outside the refresh lock; a person may take minutes).
-        if not self._may_prompt(interactive):
+        # No session left: sign in (outside the refresh lock; a person may take minutes). A
+        # browser-only profile never opens a browser by itself: it names `login --browser`.
+        if self.profile.login == "browser" or not self._may_prompt(interactive):
             raise self.sign_in_required()
         with self.cache.sign_in_lock():
             hit = self._fresh(self.cached())
@@ -236,8 +237,9 @@ class Broker:
     def sign_in_required(self) -> SignInRequired:
         """The error telling a person how to sign in to this profile again."""
         name = self.profile.name
+        how = " --browser" if self.profile.login == "browser" else ""
         return SignInRequired(
-            f"no valid session for profile '{name}'; run: scribeauth login --profile {name}"
+            f"no valid session for profile '{name}'; run: scribeauth login{how} --profile {name}"
         )
 
     # -- signing in -------------------------------------------------------------------------------

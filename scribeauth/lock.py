@@ -43,9 +43,10 @@ class FileLock:
 
     Args:
         path: the lock file (created 0600 when missing).
-        ready: called before the file is opened with None (to create the folder), and with the
-            ``OSError`` when the file cannot be opened or locked; returns the exception to
-            raise for that error.
+        ready: called as ``ready(path, None, None)`` before the file is opened (to create the
+            folder), ``ready(path, fd, None)`` once it is open (an exception returned refuses
+            it: another user's file, say), and ``ready(path, None, err)`` when it cannot be
+            opened or locked (returns the exception to raise for ``err``).
         timed_out: builds the exception raised when ``timeout`` passes first.
         timeout: seconds to wait; None waits as long as the holder lives.
     """
@@ -53,7 +54,7 @@ class FileLock:
     def __init__(
         self,
         path: Path,
-        ready: Callable[[OSError | None], Exception | None],
+        ready: Callable[[Path, int | None, OSError | None], Exception | None],
         timed_out: Callable[[], Exception],
         timeout: float | None,
     ) -> None:
@@ -93,16 +94,24 @@ class FileLock:
             self._guard.release()
 
     def _fail(self, err: OSError) -> Exception:
-        return self._ready(err) or err
+        return self._ready(self.path, None, err) or err
 
     def _acquire(self, deadline: float | None) -> IO[bytes]:
-        self._ready(None)
+        self._ready(self.path, None, None)
         while True:
             try:
                 fd = os.open(self.path, os.O_RDWR | os.O_CREAT | _NOFOLLOW | _BINARY, 0o600)
             except OSError as err:
                 raise self._fail(err) from None
             handle = os.fdopen(fd, "r+b")
+            try:
+                refused = self._ready(self.path, fd, None)
+            except OSError as err:
+                handle.close()
+                raise self._fail(err) from None
+            if refused is not None:
+                handle.close()
+                raise refused
             try:
                 locked = _try_lock(handle)
             except OSError as err:

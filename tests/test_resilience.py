@@ -8,16 +8,19 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import select
 import subprocess
-import sys
 import termios
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from _chain import (
+
+from scribeauth import backoff
+from scribeauth.config import load_profile
+from scribeauth.credentials import Broker
+from scribeauth.local.stack import LocalStack
+from scribeauth.local.testing import (
     PROFILE,
     broker,
     calls,
@@ -27,25 +30,9 @@ from _chain import (
     signed_in,
     write_profile,
 )
-
-from scribeauth import backoff
-from scribeauth.config import load_profile
-from scribeauth.credentials import Broker
-from scribeauth.local.stack import LocalStack
 from scribeauth.models import parse_expiration
 
-# Opening the pty as the first terminal of a new session makes it the controlling terminal.
-_ATTACH = (
-    "import os, sys; fd = os.open(sys.argv[1], os.O_RDWR); os.dup2(fd, 0); os.close(fd); "
-    "os.execv(sys.argv[2], sys.argv[2:])"
-)
-
-
-@pytest.fixture
-def stack(scribe_stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> LocalStack:
-    monkeypatch.setenv("AWS_ENDPOINT_URL", scribe_stack.endpoint_url)
-    write_profile(scribe_stack)
-    return scribe_stack
+pytestmark = pytest.mark.with_profile()
 
 
 def left_in_cache(stack: LocalStack, left: timedelta, lifetime: timedelta) -> None:
@@ -151,6 +138,7 @@ def test_nothing_usable_left_fails_with_the_error(stack: LocalStack) -> None:
 # -- a deadline ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_hung_cognito_fails_every_racer_within_the_deadline(stack: LocalStack) -> None:
     signed_in(stack)
     left_in_cache(stack, timedelta(minutes=1), timedelta(hours=1))  # nothing usable
@@ -217,6 +205,7 @@ def test_a_waiter_gets_the_holders_failure_not_a_second_attempt(stack: LocalStac
 # -- windows that fit the lifetime --------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_ten_minute_credentials_come_from_the_cache_and_refresh_once(stack: LocalStack) -> None:
     stack.credential_lifetime = 600
     entry = signed_in(stack)
@@ -299,43 +288,27 @@ def test_credentials_already_expired_are_never_printed(stack: LocalStack) -> Non
 def test_four_callers_on_one_terminal_prompt_once(stack: LocalStack) -> None:
     if not hasattr(os, "openpty"):
         pytest.skip("needs POSIX pseudo-terminals")
+    from scribeauth.local.testing.pty import PtyCommand
+
     alice = stack.seed.users["alice"]
     out_dir = Path(os.environ["HOME"]) / "outs"
     out_dir.mkdir()
     command = " ".join(process_command())
+    # As a Makefile or a shell loop runs them: one terminal, four at once, no session cached.
     script = f"for i in 1 2 3 4; do {command} > {out_dir}/out$i 2> {out_dir}/err$i & done; wait"
-    master, slave = os.openpty()
-    shell = subprocess.Popen(
-        [sys.executable, "-c", _ATTACH, os.ttyname(slave), "/bin/sh", "-c", script],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=child_env(),
-        start_new_session=True,
-    )
-    screen = b""
+    shell = PtyCommand(["/bin/sh", "-c", script])
     try:
-        deadline = time.monotonic() + 30
-        while b"Password for" not in screen and time.monotonic() < deadline:
-            if select.select([master], [], [], 0.2)[0]:
-                screen += os.read(master, 4096)
-        assert b"Password for alice: " in screen
+        shell.expect("Password for alice: ")
         time.sleep(1.5)  # the other three are running by now, and must not prompt
-        while select.select([master], [], [], 0.2)[0]:
-            screen += os.read(master, 4096)
-        os.write(master, (alice.password + "\n").encode())
-        assert shell.wait(timeout=60) == 0
-        while select.select([master], [], [], 0.2)[0]:
-            screen += os.read(master, 4096)
-        echo_on = bool(termios.tcgetattr(slave)[3] & termios.ECHO)
+        shell.type(alice.password)
+        code, _, _ = shell.finish()
+        echo_on = bool(termios.tcgetattr(shell.master)[3] & termios.ECHO)
     finally:
-        if shell.poll() is None:
-            shell.kill()
-        os.close(master)
-        os.close(slave)
-    prompts = screen.count(b"Password for")
-    assert prompts == 1, screen
-    assert alice.password.encode() not in screen
+        shell.close()
+    assert code == 0
+    prompts = shell.screen.count("Password for")
+    assert prompts == 1, shell.screen
+    assert alice.password not in shell.screen
     assert echo_on
     documents = [(out_dir / f"out{i}").read_text() for i in range(1, 5)]
     errors = [(out_dir / f"err{i}").read_text() for i in range(1, 5)]

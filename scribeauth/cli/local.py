@@ -14,6 +14,10 @@ _NEEDS_LOCAL = "this needs the local extra: pip install 'scribeauth[local]'"
 
 
 def demo(args: argparse.Namespace, console: Console) -> int:
+    if args.browser:
+        from ..demo_browser import run as run_browser
+
+        return run_browser(console.out)
     from ..demo import run
 
     return run(console.out, keep=args.keep)
@@ -21,14 +25,15 @@ def demo(args: argparse.Namespace, console: Console) -> int:
 
 def local_stack(args: argparse.Namespace, console: Console) -> int:
     try:
-        from ..local.serve import main as serve
+        from ..local.serve import run
     except ImportError as err:
         raise ConfigError(_NEEDS_LOCAL) from err
-    return serve([arg for arg in args.args if arg != "--"])
+    return run(args)
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     """Adds demo and local-stack."""
+    from ..local.options import add_arguments
     from . import add_command
 
     parser = add_command(
@@ -42,9 +47,15 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
             "verifies, show a cache hit, and clean up. Prints each step and its timing; never a "
             "secret. Needs the local extra (pip install 'scribeauth[local]'); exit 3 without it."
         ),
-        examples=["scribeauth demo"],
+        examples=["scribeauth demo", "scribeauth demo --browser   # managed login in your browser"],
         common=common,
         handler=demo,
+    )
+    parser.add_argument(
+        "--browser",
+        action="store_true",
+        help="show browser sign-in instead: managed login (PKCE) in your browser, then the "
+        "same credential chain, then sign-out at /oauth2/revoke",
     )
     parser.add_argument(
         "--keep",
@@ -58,16 +69,18 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         summary="serve the strict local Scribe stack on loopback until Ctrl-C",
         description=(
             "Serve the local Scribe stack (user pool, identity pool, STS, API gateway) on "
-            "127.0.0.1 for your own tests, printing its ids, demo users and a ready profile. "
-            "Other options go to the server: --host, --port, --region, --token-lifetime, "
-            "--credential-lifetime. Needs the local extra."
+            "loopback for your own tests, printing its ids, the demo users (pool, app client, "
+            "password and the flow each exercises) and a ready profile, then every SMS / e-mail "
+            "code it sends (also at http://HOST:PORT/_local/codes). Exit 10 when the port is in "
+            "use. Needs the local extra."
         ),
         examples=[
             "scribeauth local-stack --port 4566",
+            "scribeauth local-stack --token-lifetime 300 --credential-lifetime 900",
+            "curl http://127.0.0.1:4566/_local/codes   # the codes sent so far",
             "AWS_ENDPOINT_URL=http://127.0.0.1:PORT aws sts get-caller-identity --profile demo",
         ],
         common=common,
         handler=local_stack,
     )
-    # Options meant for the server (--port, --region, ...) are passed on as they are.
-    parser.set_defaults(forward_unknown=True, args=[])
+    add_arguments(parser)

@@ -4,7 +4,13 @@ Routing (one port):
 
 - ``X-Amz-Target: AWSCognitoIdentityProviderService.*`` -> the strict user pool;
 - ``X-Amz-Target: AWSCognitoIdentityService.*`` -> the identity pool;
-- ``GET /<user_pool_id>/.well-known/jwks.json`` -> the user pool's public keys;
+- ``GET /<user_pool_id>/.well-known/jwks.json`` -> the user pool's public keys (a key pair made
+  for this stack: a token signed with moto's published key is refused everywhere);
+- ``/oauth2/*``, ``/login``, ``/logout``, ``.well-known/openid-configuration`` ... -> managed login
+  (``managed_login``);
+- ``GET /_local/codes`` (every SMS / e-mail code "sent", newest last; ``?username=NAME`` for one
+  user's), ``GET /_local/users`` (the seed users, their pool, client and flow; no passwords) and
+  ``GET /_local/identity-pool/jwks.json`` (the keys of GetOpenIdToken's tokens);
 - anything else (``execute-api`` paths, STS ``GetCallerIdentity``) -> the gateway.
 
 Every request is first recorded (``stack.recorder``), then may meet an injected fault
@@ -28,16 +34,24 @@ from collections.abc import Iterable
 from email.utils import formatdate
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qs, parse_qsl
 
 from moto.cognitoidp.models import cognitoidp_backends
-from moto.utilities.utils import load_resource
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import (
+    BaseWSGIServer,
+    WSGIRequestHandler,
+    get_sockaddr,
+    make_server,
+    select_address_family,
+)
 
 from scribeauth.local import seed as seeding
 from scribeauth.local.faults import Fault, Faults
 from scribeauth.local.gateway import Gateway
 from scribeauth.local.identity_pool import IdentityPoolService
+from scribeauth.local.managed_login import ManagedLogin
+from scribeauth.local.options import LOOPBACK_HOSTS
+from scribeauth.local.pool_state import LOCKOUT_SECONDS
 from scribeauth.local.recorder import Recorder
 from scribeauth.local.user_pool import JSON_TYPE, TARGET_PREFIX, StrictUserPool
 
@@ -45,8 +59,8 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 IDENTITY_PREFIX = "AWSCognitoIdentityService."
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 _JWKS_PATH = re.compile(r"^/(?P<pool>[\w-]+_[0-9A-Za-z]+)/\.well-known/jwks\.json$")
+LOCAL_PREFIX = "/_local/"
 _log = logging.getLogger(__name__)
 
 
@@ -105,12 +119,18 @@ class LocalStack:
         self.user_pool = StrictUserPool(
             account_id=self.account_id, region=region, now=self.now, token_lifetime=token_lifetime
         )
-        self.jwks: dict[str, Any] = load_resource("cognitoidp/resources/jwks-public.json")
+        self.jwks: dict[str, Any] = self.user_pool.tokens.jwks
         self.seed = seeding.seed_stack(self.user_pool, f"{region}:{uuid.uuid4()}")
         self._seed_snapshots = [
             seeding.snapshot(self.user_pool, user.user_pool_id, user.username)
             for user in self.seed.users.values()
         ]
+        # Managed login (the code grant) on the main pool's public and confidential clients,
+        # before the snapshot so that restore_defaults keeps it.
+        self.managed_login = ManagedLogin(self.user_pool, self.now)
+        for client_id in (self.seed.public_client_id, self.seed.confidential_client_id):
+            self.managed_login.enable(client_id)
+        self._config_snapshot = seeding.snapshot_configs(self.user_pool)
         self.identity_pool = IdentityPoolService(
             identity_pool_id=self.seed.identity_pool_id,
             region=region,
@@ -119,6 +139,7 @@ class LocalStack:
                 self.seed.public_client_id,
                 self.seed.confidential_client_id,
                 self.seed.srp_disabled_client_id,
+                self.seed.rotating_client_id,
             ],
             jwks=self.jwks,
             now=self.now,
@@ -127,6 +148,9 @@ class LocalStack:
         self.identity_pool.add_provider(
             self.seed.mfa_required_pool.user_pool_id,
             [self.seed.mfa_required_pool.public_client_id],
+        )
+        self.identity_pool.add_provider(
+            self.seed.devices_pool.user_pool_id, [self.seed.devices_pool.public_client_id]
         )
         self.gateway = Gateway(lookup=self.identity_pool.lookup, region=region, now=self.now)
         self._server: BaseWSGIServer | None = None
@@ -142,12 +166,30 @@ class LocalStack:
 
     # ----------------------------------------------------------------------------- lifecycle
     def start(self) -> LocalStack:
-        """Start serving (idempotent); returns the stack."""
+        """Start serving (idempotent); returns the stack.
+
+        Raises:
+            OSError: the address cannot be bound (``errno.EADDRINUSE`` when the port is in use).
+        """
         if self._server is None:
-            self._server = make_server(
-                self.host, self.port, self._app, threaded=True, request_handler=_QuietHandler
-            )
-            self.port = self._server.server_port
+            # Bound here, not by werkzeug, which prints its own text and exits on a busy port.
+            family = select_address_family(self.host, self.port)
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                sock.bind(get_sockaddr(self.host, self.port, family))
+                sock.listen(128)
+                self._server = make_server(
+                    self.host,
+                    self.port,
+                    self._app,
+                    threaded=True,
+                    request_handler=_QuietHandler,
+                    fd=sock.fileno(),
+                )
+            finally:
+                sock.close()  # make_server holds its own duplicate
+            self.port = int(self._server.server_address[1])
             self._thread = threading.Thread(
                 target=self._server.serve_forever,
                 kwargs={"poll_interval": 0.05},
@@ -253,10 +295,23 @@ class LocalStack:
             username, password, email, secret, None, pool_id, self.seed.public_client_id
         )
 
+    def codes(self, username: str | None = None) -> list[dict[str, Any]]:
+        """Every SMS / e-mail code "sent" (MFA, sign-in, forgot-password), oldest first.
+
+        Each is a dict with ``user_pool_id``, ``username``, ``purpose`` (``SMS_MFA``,
+        ``EMAIL_OTP``, ``SMS_OTP``, ``FORGOT_PASSWORD``), ``medium``, ``destination`` (masked),
+        ``code`` and ``sent_at`` (stack clock). ``username``: only that user's.
+        """
+        with self.user_pool.lock:
+            sent = [dict(item) for item in self.user_pool.sent_codes]
+        return [item for item in sent if username is None or item["username"] == username]
+
     def reset(self) -> None:
-        """Clear the recorder and the injected faults."""
+        """Clear the recorder, the injected faults and the list of codes sent."""
         self.recorder.reset()
         self.faults.clear()
+        with self.user_pool.lock:
+            self.user_pool.sent_codes.clear()
 
     def restore_defaults(self) -> None:
         """``reset()``, clock and lifetimes back to the defaults, seed users as seeded."""
@@ -267,6 +322,10 @@ class LocalStack:
         with self.user_pool.lock:
             for snap in self._seed_snapshots:
                 seeding.restore(self.user_pool, snap)
+            seeding.restore_configs(self.user_pool, self._config_snapshot)
+            self.user_pool.devices.clear()
+            self.user_pool.failures.clear()
+            self.user_pool.lockout_seconds = LOCKOUT_SECONDS
 
     # ----------------------------------------------------------------------------- WSGI
     def _app(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -314,11 +373,12 @@ class LocalStack:
                 "200 OK", [("Content-Type", "text/html"), ("Content-Length", str(len(garbled)))]
             )
             return [garbled]
-        if service == "gateway":
+        if service in ("gateway", "managed-login"):
+            app = self.gateway if service == "gateway" else self.managed_login
             if fault is None:
-                served: Iterable[bytes] = self.gateway(environ, start_response)
+                served: Iterable[bytes] = app(environ, start_response)
                 return served
-            status_line, headers, data = self._capture(self.gateway, environ)
+            status_line, headers, data = self._capture(app, environ)
         else:
             status, header_map, data = self._serve(service, operation, params, body, path)
             status_line = f"{status} {'OK' if status == 200 else 'Error'}"
@@ -346,6 +406,11 @@ class LocalStack:
             return service, target.split(".", 1)[1], params if isinstance(params, dict) else {}
         if method == "GET" and _JWKS_PATH.match(path):
             return "jwks", "jwks", {}
+        if ManagedLogin.handles(path):
+            return "managed-login", ManagedLogin.operation(path), {}
+        if method == "GET" and path.startswith(LOCAL_PREFIX):
+            query = parse_qs(environ.get("QUERY_STRING", ""))
+            return "local", path, {k: v[-1] for k, v in query.items()}
         form: dict[str, Any] = {}
         if "form-urlencoded" in environ.get("CONTENT_TYPE", ""):
             form = dict(parse_qsl(body.decode("utf-8", "replace")))
@@ -365,11 +430,39 @@ class LocalStack:
             if status != 200 and "__type" in reply:
                 headers["x-amzn-ErrorType"] = str(reply["__type"])
             return status, headers, json.dumps(reply).encode()
+        if service == "local":
+            return self._local_route(path, params)
         match = _JWKS_PATH.match(path)
         pool_id = match.group("pool") if match else ""
         if pool_id in self.user_pool.backend.user_pools:
             return 200, {"Content-Type": "application/json"}, json.dumps(self.jwks).encode()
         return 404, {"Content-Type": "application/json"}, b'{"message":"User pool not found"}'
+
+    def _local_route(self, path: str, params: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+        """The stack's own read-only routes under ``/_local/`` (never part of AWS's API)."""
+        reply: Any
+        if path == "/_local/codes":
+            username = params.get("username")
+            reply = {"codes": self.codes(username if isinstance(username, str) else None)}
+        elif path == "/_local/users":
+            reply = {
+                "users": [
+                    {
+                        "username": u.username,
+                        "user_pool_id": u.user_pool_id,
+                        "client_id": u.client_id,
+                        "email": u.email,
+                        "phone_number": u.phone_number,
+                        "flow": u.flow,
+                    }
+                    for u in self.seed.users.values()
+                ]
+            }
+        elif path == "/_local/identity-pool/jwks.json":
+            reply = self.identity_pool.openid_jwks
+        else:
+            return 404, {"Content-Type": "application/json"}, b'{"message":"Not found"}'
+        return 200, {"Content-Type": "application/json"}, json.dumps(reply).encode()
 
     @staticmethod
     def _capture(app: Any, environ: WSGIEnvironment) -> tuple[str, list[tuple[str, str]], bytes]:
