@@ -322,3 +322,40 @@ def test_four_callers_on_one_terminal_prompt_once(stack: LocalStack) -> None:
         f"\n4 callers on one pty: {prompts} prompt, {sign_ins} sign-in upstream, "
         f"{len(set(documents))} distinct answer, echo {'on' if echo_on else 'off'}"
     )
+
+
+@pytest.mark.parametrize("signum", ["SIGTERM", "SIGHUP"])
+def test_a_signal_at_the_password_prompt_restores_the_terminal(
+    stack: LocalStack, signum: str
+) -> None:
+    if not hasattr(os, "openpty"):
+        pytest.skip("needs POSIX pseudo-terminals")
+    import signal
+
+    from scribeauth.local.testing.pty import PtyCommand
+
+    command = PtyCommand(process_command())
+    try:
+        command.expect("Password for alice: ")
+        assert not termios.tcgetattr(command.master)[3] & termios.ECHO  # hidden while asked
+        command.process.send_signal(getattr(signal, signum))
+        code, out, _ = command.finish()
+        echo_on = bool(termios.tcgetattr(command.master)[3] & termios.ECHO)
+    finally:
+        command.close()
+    assert code == -getattr(signal, signum)  # it still dies of the signal
+    assert out == ""
+    assert echo_on
+    assert not broker(stack).cache.sign_in_lock_path.exists() or _sign_in_lock_free(stack)
+
+
+def _sign_in_lock_free(stack: LocalStack) -> bool:
+    from scribeauth.errors import RefreshBusyError
+    from scribeauth.lock import FileLock
+
+    cache = broker(stack).cache
+    try:
+        with FileLock(cache.sign_in_lock_path, lambda *_: None, RefreshBusyError, 0.5):
+            return True
+    except RefreshBusyError:
+        return False
