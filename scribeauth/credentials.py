@@ -389,28 +389,4 @@ class Broker:
 
     def status(self) -> Status:
         """Who is signed in and until when; never a secret. No network."""
-        entry = self.cached()
-        tokens = entry.tokens if entry is not None else None
-        token_expires_at = None
-        if tokens is not None:
-            try:
-                token_expires_at = tokens.expires_at
-            except ScribeAuthError:
-                token_expires_at = None
-        credentials = entry.credentials if entry is not None else None
-        profile = self.profile
-        return Status(
-            profile=profile.name,
-            username=entry.username if entry is not None else None,
-            signed_in=tokens is not None and tokens.signed_in(self._now()),
-            token_expires_at=token_expires_at,
-            refresh_token=tokens is not None and bool(tokens.refresh_token),
-            identity_id=entry.identity_id if entry is not None else None,
-            credentials_expire_at=credentials.expires_at if credentials is not None else None,
-            access_key_id=credentials.access_key_id if credentials is not None else None,
-            user_pool_id=profile.user_pool_id,
-            identity_pool_id=profile.identity_pool_id,
-            region=profile.signing_region,
-            cache_path=str(self.cache.path),
-            clock_offset=entry.clock_offset if entry is not None else 0,
-        )
+        return Status.of(self.profile, self.cached(), str(self.cache.path), self._now())
