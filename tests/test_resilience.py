@@ -19,6 +19,7 @@ import pytest
 from scribeauth import backoff
 from scribeauth.config import load_profile
 from scribeauth.credentials import Broker
+from scribeauth.errors import ServiceUnavailableError
 from scribeauth.local.stack import LocalStack
 from scribeauth.local.testing import (
     PROFILE,
@@ -30,6 +31,7 @@ from scribeauth.local.testing import (
     signed_in,
     write_profile,
 )
+from scribeauth.local.testing.pty import Pty
 from scribeauth.models import parse_expiration
 
 pytestmark = pytest.mark.with_profile()
@@ -359,3 +361,46 @@ def _sign_in_lock_free(stack: LocalStack) -> bool:
             return True
     except RefreshBusyError:
         return False
+
+
+def test_threads_of_one_process_prompt_once(stack: LocalStack, pty: Pty) -> None:
+    # The in-process provider's threads: one asks, the others wait for it and use its result.
+    import threading
+
+    from scribeauth.prompt import Terminal
+
+    alice = stack.seed.users["alice"]
+    results: list[object] = []
+
+    def one() -> None:
+        try:
+            results.append(broker(stack, terminal=Terminal(pty.path)).credentials())
+        except BaseException as err:
+            results.append(err)
+
+    threads = [threading.Thread(target=one) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    pty.read_until("Password for alice: ")
+    time.sleep(1.0)  # the other three are waiting by now, and must not prompt
+    shown = pty.drain()
+    pty.type(alice.password + "\n")
+    for thread in threads:
+        thread.join(30)
+    assert shown.count(b"Password for") == 1
+    assert pty.drain().count(b"Password for") == 1
+    assert len(results) == 4
+    assert all(not isinstance(r, BaseException) for r in results), results
+    assert len({r.access_key_id for r in results}) == 1  # type: ignore[attr-defined]
+    assert stack.recorder.count("InitiateAuth", "USER_SRP_AUTH") == 1
+
+
+def test_the_in_process_refresh_has_the_deadline_too(stack: LocalStack) -> None:
+    write_profile(stack, extra={"scribe_refresh_deadline": "4"})
+    signed_in(stack)
+    left_in_cache(stack, timedelta(minutes=1), timedelta(hours=1))
+    stack.faults.add("GetCredentialsForIdentity", "delay", times=100, delay=30.0)
+    started = time.monotonic()
+    with pytest.raises(ServiceUnavailableError, match="4 s refresh deadline"):
+        broker(stack).credentials(interactive=False)
+    assert time.monotonic() - started < 6
