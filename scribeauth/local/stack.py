@@ -31,6 +31,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable
+from email.utils import formatdate
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, parse_qsl
@@ -64,7 +65,13 @@ _log = logging.getLogger(__name__)
 
 
 class _QuietHandler(WSGIRequestHandler):
-    """No access log on stderr: test output stays readable."""
+    """No access log on stderr: test output stays readable. No Date header of its own: the
+    application sends one on the stack clock."""
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        self.log_request(code)
+        self.send_response_only(code, message)
+        self.send_header("Server", self.version_string())
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
@@ -322,6 +329,16 @@ class LocalStack:
 
     # ----------------------------------------------------------------------------- WSGI
     def _app(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        # Every reply's Date header is on the stack clock (``clock_offset``), as Cognito's
+        # replies are on Cognito's clock: clients learn the offset from it.
+        def dated(status: str, headers: list[tuple[str, str]], *rest: Any) -> Any:
+            headers = [(k, v) for k, v in headers if k.lower() != "date"]
+            headers.append(("Date", formatdate(self.now(), usegmt=True)))
+            return start_response(status, headers, *rest)
+
+        return self._respond(environ, dated)
+
+    def _respond(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
