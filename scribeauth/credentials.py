@@ -127,8 +127,9 @@ class Broker:
             entry = self._refresher.renew(entry)
             if entry is not None and entry.credentials is not None:
                 return entry.credentials
-        # No session left: sign in (outside the lock, a person may take minutes to type).
-        if not self._may_prompt(interactive):
+        # No session left: sign in (outside the lock, a person may take minutes to type). A
+        # browser-only profile never opens a browser by itself: it names `login --browser`.
+        if self.profile.login == "browser" or not self._may_prompt(interactive):
             raise self.sign_in_required()
         entry = self.sign_in(terminal=self._terminal)
         assert entry.credentials is not None
@@ -137,8 +138,9 @@ class Broker:
     def sign_in_required(self) -> SignInRequired:
         """The error telling a person how to sign in to this profile again."""
         name = self.profile.name
+        how = " --browser" if self.profile.login == "browser" else ""
         return SignInRequired(
-            f"no valid session for profile '{name}'; run: scribeauth login --profile {name}"
+            f"no valid session for profile '{name}'; run: scribeauth login{how} --profile {name}"
         )
 
     # -- signing in -------------------------------------------------------------------------------
