@@ -11,9 +11,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from _chain import PROFILE, broker, calls, process_command, run, write_profile
+from _chain import PROFILE, VENV_BIN, broker, calls, process_command, run, write_profile
 from _managed_login import (
     Login,
+    Pages,
     assert_nothing_cached,
     callback,
     complete,
@@ -135,8 +136,6 @@ def test_the_output_carries_no_secret(stack: LocalStack, tmp_path: Path) -> None
     login = Login(tmp_path, "--no-browser")
     url = login.printed_url()
     user = stack.seed.users["alice"]
-    from _managed_login import Pages
-
     landed = Pages(stack).sign_in(url, "alice", user.password).location
     login.paste(landed)
     code, out, err = login.finish()
@@ -158,6 +157,14 @@ def test_the_output_carries_no_secret(stack: LocalStack, tmp_path: Path) -> None
         assert secret
         assert secret not in out
         assert secret not in err
+
+
+def test_no_browser_without_anything_to_paste_into_is_one_line(stack: LocalStack) -> None:
+    browser_profile(stack)
+    result = run([str(VENV_BIN / "scribeauth"), "login", "--no-browser", "--profile", PROFILE])
+    assert (result.returncode, result.stdout) == (3, "")
+    assert "stdin ended" in one_line_error(result.stderr)
+    assert_nothing_cached(stack)
 
 
 def test_login_browser_needs_a_domain(
