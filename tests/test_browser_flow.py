@@ -231,3 +231,29 @@ def test_the_redirect_uri_uses_the_profiles_port(stack: LocalStack) -> None:
     assert query["scope"] == "openid email"
     assert query["identity_provider"] == "ExampleSSO"
     assert query["redirect_uri"] == f"http://localhost:{port}/callback"
+
+
+@pytest.mark.parametrize("kind", ["500", "throttle", "garble", "reset"])
+def test_a_failing_token_endpoint_is_one_line_and_nothing_cached(
+    stack: LocalStack, tmp_path: Path, kind: str
+) -> None:
+    browser_profile(stack)
+    stack.faults.add("oauth2/token", kind)
+    login = Login(tmp_path, "--browser")
+    complete(stack, login.opened_url(), "alice")
+    code, out, err = login.finish()
+    assert out == ""
+    assert code == (7 if kind == "garble" else 6), err
+    one_line_error(err)
+    assert_nothing_cached(stack)
+
+
+def test_logout_when_revoking_fails_still_deletes_the_cache(
+    stack: LocalStack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    browser_profile(stack)
+    sign_in(stack, tmp_path, "--browser")
+    stack.faults.add("oauth2/revoke", "500")
+    assert main(["logout", "--profile", PROFILE]) == 6
+    assert "could not revoke" in capsys.readouterr().err
+    assert_nothing_cached(stack)
