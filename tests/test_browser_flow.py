@@ -257,3 +257,26 @@ def test_logout_when_revoking_fails_still_deletes_the_cache(
     assert main(["logout", "--profile", PROFILE]) == 6
     assert "could not revoke" in capsys.readouterr().err
     assert_nothing_cached(stack)
+
+
+def test_no_browser_asks_for_the_address_on_the_terminal(stack: LocalStack) -> None:
+    from test_cli_pty import PtyCommand
+
+    browser_profile(stack)
+    command = PtyCommand(
+        [str(VENV_BIN / "scribeauth"), "login", "--no-browser", "--profile", PROFILE]
+    )
+    stderr = command.process.stderr
+    assert stderr is not None
+    url = ""
+    while not url.startswith("http"):
+        url = stderr.readline().decode().strip()
+        assert url or command.process.poll() is None
+    landed = Pages(stack).sign_in(url, "alice", stack.seed.users["alice"].password).location
+    command.expect("Paste that whole address here: ")
+    command.type(landed)
+    code, out, err = command.finish()
+    assert code == 0, err
+    assert "as alice;" in out
+    # The terminal echoes what was pasted (a used-up code); scribeauth itself never prints it.
+    assert query_of(landed)["code"] not in out + err
