@@ -300,9 +300,11 @@ class LocalStack:
         return [item for item in sent if username is None or item["username"] == username]
 
     def reset(self) -> None:
-        """Clear the recorder and the injected faults."""
+        """Clear the recorder, the injected faults and the list of codes sent."""
         self.recorder.reset()
         self.faults.clear()
+        with self.user_pool.lock:
+            self.user_pool.sent_codes.clear()
 
     def restore_defaults(self) -> None:
         """``reset()``, clock and lifetimes back to the defaults, seed users as seeded."""
