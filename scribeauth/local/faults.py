@@ -103,7 +103,7 @@ def fault_reply(
             f"</Error><RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>"
         ).encode()
         headers = [("Content-Type", "text/xml")]
-    elif service == "gateway":
+    elif service in ("gateway", "managed-login"):  # plain HTTP endpoints: 429 / 500
         status = "429 Too Many Requests" if throttle else "500 Internal Server Error"
         body = {"message": "Too Many Requests" if throttle else "Internal server error"}
         kind = "TooManyRequestsException" if throttle else "InternalServerErrorException"
