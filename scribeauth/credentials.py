@@ -196,7 +196,8 @@ class Broker:
             return hit
         good = self._still_good(entry)
         failure = backoff.read(self.cache)
-        if failure is not None and failure.at >= asked:
+        cognito_failed = failure is not None and failure.exit_code != SignInRequired.exit_code
+        if failure is not None and cognito_failed and failure.at >= asked:
             # The holder we waited for failed just now: its error is ours, not a second try.
             if good is not None:
                 return self._serve(good, failure.message, failure.until)
