@@ -71,6 +71,7 @@ SCRIBEAUTH_DEBUG=1 logs to stderr (never secrets).
 
 _EXIT_UNEXPECTED = 1
 _EXIT_USAGE = 2
+_EXIT_CONFIG = 3
 _EXIT_INTERRUPTED = 130
 
 
@@ -102,6 +103,21 @@ def _parse(argv: Sequence[str]) -> tuple[str, str | None]:
         if not profile or not profile.strip():
             raise _UsageError("--profile needs a profile name")
     return "run", profile
+
+
+def _undecodable(profile: str | None) -> str | None:
+    """``--profile`` or the variable naming the profile, when it holds bytes that are not UTF-8
+    (they arrive as surrogates; every file name and message built from them would fail)."""
+    for what, value in (
+        ("--profile", profile),
+        ("AWS_PROFILE", os.environ.get("AWS_PROFILE")),
+        ("AWS_DEFAULT_PROFILE", os.environ.get("AWS_DEFAULT_PROFILE")),
+    ):
+        if value is not None and any("\udc80" <= c <= "\udcff" for c in value):
+            return what
+        if value:
+            return None
+    return None
 
 
 def _debug_enabled() -> bool:
@@ -227,6 +243,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _UsageError as err:
         _say_error(f"{err}; {USAGE}")
         return _EXIT_USAGE
+    undecodable = _undecodable(profile)
+    if undecodable:
+        _say_error(
+            f"{undecodable} is not valid UTF-8 text; set it to the profile's name "
+            "(check the terminal's encoding, LANG/LC_ALL)"
+        )
+        return _EXIT_USAGE if profile is not None else _EXIT_CONFIG
     if action == "help":
         sys.stdout.write(HELP)
         return 0

@@ -6,7 +6,8 @@ for it (the README has the table)::
 
     ScribeAuthError                          exit 1   (unexpected; report it)
     ├── ConfigError                          exit 3   fix the profile / flags / config file
-    │   └── MissingIdException (1.x)                  a client, pool or identity id is missing
+    │   ├── MissingIdException (1.x)                  a client, pool or identity id is missing
+    │   └── SrpNotAllowedError                        SRP refused: choose to send the password
     ├── SignInRequired                       exit 4   run `scribeauth login --profile NAME`
     │   └── NoTerminalError                           sign-in needs a terminal and none is attached
     ├── UnauthorizedException (1.x)          exit 5   wrong password / MFA code / token refused
@@ -48,6 +49,7 @@ __all__ = [
     "ServiceError",
     "ServiceUnavailableError",
     "SignInRequired",
+    "SrpNotAllowedError",
     "TooManyRequestsException",
     "UnauthorizedException",
     "UnknownException",
@@ -84,6 +86,14 @@ class ConfigError(ScribeAuthError):
 
 class MissingIdException(ConfigError):
     """A required id (client, user pool or identity pool) was not given. 1.x name."""
+
+
+class SrpNotAllowedError(ConfigError):
+    """The app client does not allow SRP and no flow is pinned: signing in would send the password.
+
+    Nothing was sent. The person (or the profile, ``scribe_auth_flow = USER_PASSWORD_AUTH``)
+    must choose to send the password to Cognito (over TLS) first.
+    """
 
 
 class SignInRequired(ScribeAuthError):

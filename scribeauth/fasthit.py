@@ -177,7 +177,10 @@ def context(profile: str | None, env: Mapping[str, str]) -> Context | None:
     folder = _home_path(folder, env)
     if aws is None or yaml is None or folder is None:
         return None
-    base_name = folder + "/" + safe_name(name)
+    try:
+        base_name = folder + "/" + safe_name(name)
+    except UnicodeEncodeError:
+        return None  # a name that is not UTF-8: the full path says so
     variables = [(key, env.get(key)) for key in _ENV_KEYS]
     variables += sorted((k, v) for k, v in env.items() if k.startswith("SCRIBEAUTH_"))
     # repr: one line whatever the values hold, and the same text for the same values.

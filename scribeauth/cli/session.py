@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConfigError
+from ..errors import ConfigError, SrpNotAllowedError
 from ..models import format_expiration
 from ..prompt import DEFAULT_TTY, Terminal
 from ..refresh import CLOCK_WARNING
@@ -125,7 +125,7 @@ def _when(value: datetime | None) -> str:
 def login(args: argparse.Namespace, console: Console) -> int:
     from . import browser
 
-    profile = load(args, username=args.username)
+    profile = load(args, username=args.username, auth_flow=args.auth_flow)
     if browser.wants_browser(args, profile):
         return _signed_in(console, profile, browser.login(args, console, profile))
     password = None
@@ -134,9 +134,18 @@ def login(args: argparse.Namespace, console: Console) -> int:
         console.secret(password)
         if not password:
             raise ConfigError("--password-stdin: the first line of stdin is empty")
-    broker = broker_for(profile, console)
-    with console.busy("Signing in"):
-        entry = broker.sign_in(password=password, mfa_code=args.mfa_code)
+    try:
+        with console.busy("Signing in"):
+            entry = broker_for(profile, console).sign_in(password=password, mfa_code=args.mfa_code)
+    except SrpNotAllowedError as refused:
+        # Nothing was sent: the person chooses whether the password may leave the machine.
+        from .password_flow import choose_password_flow
+
+        terminal = None if args.password_stdin else terminal_or_none(console)
+        flow = choose_password_flow(profile, console, terminal, refused=refused)
+        profile = load(args, username=args.username, auth_flow=flow)
+        with console.busy("Signing in"):
+            entry = broker_for(profile, console).sign_in(password=password, mfa_code=args.mfa_code)
     return _signed_in(console, profile, entry)
 
 
@@ -249,7 +258,9 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         "login",
         summary="sign in and cache tokens and AWS credentials",
         description=(
-            "Sign in to the profile's user pool (SRP; the password never leaves this machine), "
+            "Sign in to the profile's user pool (SRP: the password never leaves this machine "
+            "unless the profile pins USER_PASSWORD_AUTH or --auth-flow says so; an app client "
+            "without SRP makes login ask first), "
             "answer MFA and new-password challenges, and cache the tokens, identity id and AWS "
             "credentials. The password is asked on the terminal unless --password-stdin is "
             "given; MFA codes likewise unless --mfa-code is given."
@@ -271,6 +282,12 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         help="read the password from the first line of stdin instead of the terminal",
     )
     parser.add_argument("--mfa-code", metavar="CODE", help="the MFA code (TOTP, SMS or email)")
+    parser.add_argument(
+        "--auth-flow",
+        choices=("USER_SRP_AUTH", "USER_PASSWORD_AUTH"),
+        help="pin the sign-in flow for this run (USER_PASSWORD_AUTH sends the password to "
+        "Cognito over TLS; default: the profile's scribe_auth_flow, else SRP)",
+    )
     parser.add_argument(
         "--browser",
         action="store_true",
