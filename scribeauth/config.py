@@ -37,6 +37,7 @@ __all__ = [
     "Profile",
     "aws_config_path",
     "load_profile",
+    "missing_setting",
     "profile_name",
     "write_profile",
     "yaml_config_path",
@@ -312,6 +313,28 @@ def load_profile(
         if any(origin.source == source for origin in origins.values()) and source not in sources:
             sources.append(source)
     return Profile(name=name, sources=tuple(sources), **merged)
+
+
+def missing_setting(
+    name: str, setting: str, why: str = "", *, environ: Mapping[str, str] | None = None
+) -> ConfigError:
+    """The error for a profile that lacks a setting: names it in the AWS config file (section
+    and path), in the YAML file, as a variable and as a flag.
+
+    Args:
+        name: the profile name.
+        setting: the short name of the setting (``username``).
+        why: what needs it, e.g. "to sign in without a terminal".
+        environ: the environment the paths come from (default ``os.environ``).
+    """
+    env = _environ(environ)
+    row = _settings.by_name(setting)
+    return ConfigError(
+        f"profile {name!r} has no {setting.replace('_', ' ')}{' ' + why if why else ''}: set "
+        f"{row.ini_key} in {section_header(name)} of {aws_config_path(env)} (or "
+        f"{row.yaml_key} under profiles.{name} in {yaml_config_path(env)}, or "
+        f"{row.env_var}), or pass {row.flag}"
+    )
 
 
 def _validate(name: str, merged: Mapping[str, str], origins: Mapping[str, _Origin]) -> None:
