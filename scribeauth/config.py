@@ -68,6 +68,8 @@ class Profile:
         login: ``browser`` when the profile signs in through the browser only.
         api_hosts: custom API domains ``scribeauth request`` may sign for (comma-separated;
             ``*.example.com`` allowed), besides execute-api hosts; see :mod:`scribeauth.endpoints`.
+        refresh_deadline: how long a refresh without a person may take, in seconds (text;
+            :attr:`refresh_deadline_seconds` reads it).
         sources: where the settings came from, highest precedence first.
     """
 
@@ -86,7 +88,13 @@ class Profile:
     redirect_port: str | None = None
     login: str | None = None
     api_hosts: str | None = None
+    refresh_deadline: str | None = None
     sources: tuple[str, ...] = ()
+
+    @property
+    def refresh_deadline_seconds(self) -> float:
+        """``refresh_deadline`` in seconds; 20 when not set."""
+        return float(self.refresh_deadline) if self.refresh_deadline else 20.0
 
     @property
     def cognito_region(self) -> str:

@@ -21,7 +21,9 @@ for it (the README has the table)::
     │   ├── AuthFlowNotEnabledError                   the app client does not allow this flow
     │   ├── ResourceNotFoundException (1.x)           a pool, client or identity does not exist
     │   └── UnknownException (1.x)                    a reply lacked what it must carry
-    └── CacheError                           exit 8   the cache folder cannot be written
+    ├── CacheError                           exit 8   the cache folder cannot be written
+    └── RefreshBusyError                     exit 9   another process was refreshing the profile
+                                                      and failed or did not finish: try again
 
 `KeyboardInterrupt` is not wrapped; the command-line tools exit 130 on it.
 
@@ -41,6 +43,7 @@ __all__ = [
     "MissingIdException",
     "NoTerminalError",
     "PasswordPolicyError",
+    "RefreshBusyError",
     "ResourceNotFoundException",
     "ScribeAuthError",
     "ServiceError",
@@ -167,3 +170,13 @@ class CacheError(ScribeAuthError):
     """The cache folder or a cache file cannot be written."""
 
     exit_code = 8
+
+
+class RefreshBusyError(ScribeAuthError):
+    """Another process was refreshing the profile and it failed, or did not finish in time.
+
+    Raised to the processes that waited for it, instead of a doomed attempt of their own; the
+    message carries the other process's error when it failed.
+    """
+
+    exit_code = 9

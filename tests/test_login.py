@@ -6,7 +6,6 @@ import base64
 import json
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timezone
 from typing import Any
 
 import pyotp
@@ -25,6 +24,7 @@ from scribeauth.errors import (
     UnauthorizedException,
 )
 from scribeauth.local.stack import LocalStack
+from scribeauth.local.testing import stack_clock
 from scribeauth.login import SignIn, TotpSetup, can_revoke, region_of
 from scribeauth.models import Challenge, Tokens
 
@@ -36,10 +36,6 @@ def restore_seed(stack: LocalStack) -> Iterator[None]:
     """For tests that change a seed user (carol's password, gina's MFA): put them back."""
     yield
     stack.restore_defaults()
-
-
-def stack_clock(stack: LocalStack) -> datetime:
-    return datetime.fromtimestamp(stack.now(), timezone.utc)
 
 
 def sign_in(stack: LocalStack, **kw: Any) -> SignIn:
