@@ -26,7 +26,7 @@ from pathlib import Path
 from . import settings as _settings
 from .config_files import read_aws_profile, read_yaml_profile
 from .errors import ConfigError, MissingIdException
-from .ids import AUTH_FLOWS, DEFAULT_REGION, identity_pool_region, sha256_hex
+from .ids import AUTH_FLOWS, DEFAULT_REGION, identity_pool_region, sha256_hex, user_pool_region
 from .ini import section_header, write_profile
 from .settings import Setting
 
@@ -100,7 +100,7 @@ class Profile:
     def cognito_region(self) -> str:
         """The region of the pools (Cognito calls go there whatever ``region`` says)."""
         if self.user_pool_id:
-            return self.user_pool_id.split("_", 1)[0]
+            return user_pool_region(self.user_pool_id)
         if self.identity_pool_id:
             return identity_pool_region(self.identity_pool_id)
         return DEFAULT_REGION
@@ -353,7 +353,7 @@ def _validate(name: str, merged: Mapping[str, str], origins: Mapping[str, _Origi
     user_pool = merged.get("user_pool_id")
     identity_pool = merged.get("identity_pool_id")
     if user_pool and identity_pool:
-        user_region = user_pool.split("_", 1)[0]
+        user_region = user_pool_region(user_pool)
         identity_region = identity_pool_region(identity_pool)
         if user_region != identity_region:
             raise ConfigError(
