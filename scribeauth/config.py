@@ -113,9 +113,8 @@ class Profile:
             MissingIdException: the profile has no user pool id.
         """
         if not self.user_pool_id:
-            raise MissingIdException(
-                f"profile {self.name!r} has no user pool id, which the identity pool needs; "
-                f"set scribe_user_pool_id (run: scribeauth configure --profile {self.name})"
+            raise missing_setting(
+                self.name, "user_pool_id", "(the identity pool needs it)", cls=MissingIdException
             )
         return f"cognito-idp.{self.cognito_region}.amazonaws.com/{self.user_pool_id}"
 
@@ -324,7 +323,12 @@ def load_profile(
 
 
 def missing_setting(
-    name: str, setting: str, why: str = "", *, environ: Mapping[str, str] | None = None
+    name: str,
+    setting: str,
+    why: str = "",
+    *,
+    environ: Mapping[str, str] | None = None,
+    cls: type[ConfigError] = ConfigError,
 ) -> ConfigError:
     """The error for a profile that lacks a setting: names it in the AWS config file (section
     and path), in the YAML file, as a variable and as a flag.
@@ -334,10 +338,11 @@ def missing_setting(
         setting: the short name of the setting (``username``).
         why: what needs it, e.g. "to sign in without a terminal".
         environ: the environment the paths come from (default ``os.environ``).
+        cls: the class to make (``MissingIdException`` for an id).
     """
     env = _environ(environ)
     row = _settings.by_name(setting)
-    return ConfigError(
+    return cls(
         f"profile {name!r} has no {setting.replace('_', ' ')}{' ' + why if why else ''}: set "
         f"{row.ini_key} in {section_header(name)} of {aws_config_path(env)} (or "
         f"{row.yaml_key} under profiles.{name} in {yaml_config_path(env)}, or "
