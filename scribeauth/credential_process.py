@@ -21,6 +21,7 @@ code  meaning
 6     Cognito unreachable, failing (5xx), timed out or throttled after retries
 7     Cognito replied in a way that cannot be used, or a pool/identity not found
 8     the cache folder cannot be written
+9     another process was refreshing the profile and it failed or did not finish
 130   interrupted (Ctrl-C)
 ====  ===========================================================================
 
@@ -64,7 +65,8 @@ options:
 Sign in first with: scribeauth login --profile NAME
 Exit codes: 0 ok, 1 unexpected, 2 usage, 3 configuration, 4 sign-in required,
 5 unauthorized, 6 service unavailable or throttled, 7 unusable reply or not found,
-8 cache not writable, 130 interrupted. SCRIBEAUTH_DEBUG=1 logs to stderr (never secrets).
+8 cache not writable, 9 another process's refresh failed, 130 interrupted.
+SCRIBEAUTH_DEBUG=1 logs to stderr (never secrets).
 """
 
 _EXIT_UNEXPECTED = 1
@@ -143,6 +145,10 @@ def _say_error(message: str) -> None:
         pass
 
 
+def _say_warning(message: str) -> None:
+    _say_error(f"warning: {message}")
+
+
 def _print(document: str) -> int:
     try:
         sys.stdout.write(document)
@@ -154,8 +160,11 @@ def _print(document: str) -> int:
 
 
 def _run(profile_name: str | None, *, debug: bool = False, disable_dumps: bool = False) -> int:
+    import time  # built in: costs nothing
+
     from . import fasthit
 
+    started = time.monotonic()  # the refresh deadline counts from here
     # The hit record (see scribeauth.fasthit) answers a plain cache hit without importing
     # config, cache or credentials; with SCRIBEAUTH_DEBUG the full path shows its decisions.
     document = None if debug else fasthit.serve(profile_name)
@@ -175,8 +184,8 @@ def _run(profile_name: str | None, *, debug: bool = False, disable_dumps: bool =
     from .credentials import Broker
 
     profile = load_profile(profile_name)
-    broker = Broker(profile)
-    credentials = broker.credentials()
+    broker = Broker(profile, warn=_say_warning)
+    credentials = broker.credentials(started=started)
     document = json.dumps(credentials.to_process_json()) + "\n"
     if context is not None and profile.name == context.name:
         _remember(context, broker.cache, credentials, document)
@@ -214,7 +223,9 @@ def _remember(
     if before is None or before != after or entry is None or entry.credentials != credentials:
         return
     with contextlib.suppress(OSError, ValueError, ScribeAuthError):
-        record = fasthit.record(ctx, credentials.expires_at.timestamp(), before, document)
+        lifetime = credentials.lifetime
+        seconds = lifetime.total_seconds() if lifetime is not None else 0.0
+        record = fasthit.record(ctx, credentials.expires_at.timestamp(), seconds, before, document)
         cache.write_sidecar(fasthit.SUFFIX, record)
 
 

@@ -6,8 +6,9 @@ A sign-in is a short conversation: :meth:`SignIn.start` returns either :class:`T
 back. Challenges are values, not exceptions. Cognito quirks followed here:
 
 - USER_SRP_AUTH whenever the pool id is known; USER_PASSWORD_AUTH when pinned or when only a
-  client id is known. If Cognito says the app client does not allow SRP and no flow was pinned,
-  fall back once to USER_PASSWORD_AUTH, with a warning.
+  client id is known. If Cognito says the app client does not allow SRP, the password is not
+  sent: :class:`~scribeauth.errors.SrpNotAllowedError` (no flow pinned) or ConfigError (SRP
+  pinned) says to pin ``scribe_auth_flow = USER_PASSWORD_AUTH``; the person decides.
 - InitiateAuth takes the name the user typed; every challenge response (and its SECRET_HASH) uses
   ``USER_ID_FOR_SRP`` from the challenge, kept in :attr:`Challenge.username`.
 - A refresh for a confidential client hashes the internal username (``cognito:username``).
@@ -32,6 +33,7 @@ from .errors import (
     ConfigError,
     MissingIdException,
     ServiceError,
+    SrpNotAllowedError,
     UnknownException,
 )
 from .ids import AUTH_FLOWS, DEFAULT_REGION, PASSWORD, SRP, USER_POOL_ID, region_of
@@ -127,7 +129,7 @@ class SignIn:
         profile: the AWS config profile whose ``services`` section may set the endpoint.
         now: the clock (aware UTC), for the SRP timestamp.
         random_bytes: the source of randomness for SRP.
-        warn: where warnings go (the SRP fallback).
+        warn: where warnings go (none are sent today; kept for callers that pass it).
 
     Raises:
         MissingIdException: no client id.
@@ -168,7 +170,6 @@ class SignIn:
         self._now = now
         self._random_bytes = random_bytes
         self._warn = warn
-        self._srp_refused = False
 
     @classmethod
     def from_profile(cls, profile: Profile, *, now: Callable[[], datetime] = _utc_now) -> SignIn:
@@ -198,7 +199,7 @@ class SignIn:
         """The auth flow the next :meth:`start` will try first."""
         if self.auth_flow:
             return self.auth_flow
-        return SRP if self.user_pool_id and not self._srp_refused else PASSWORD
+        return SRP if self.user_pool_id else PASSWORD
 
     # -- sign-in -----------------------------------------------------------------------------
     def start(self, username: str, password: str) -> Tokens | Challenge:
@@ -209,6 +210,8 @@ class SignIn:
 
         Raises:
             UnauthorizedException: wrong username or password (and its subclasses).
+            SrpNotAllowedError: the app client does not allow SRP and no flow is pinned; the
+                password was not sent (pin USER_PASSWORD_AUTH to send it).
             ConfigError: SRP is pinned but the app client does not allow it.
             ServiceUnavailableError: Cognito unreachable or throttling after retries.
             ServiceError: Cognito's reply is unusable, or asks for an unsupported challenge.
@@ -221,17 +224,14 @@ class SignIn:
             except ServiceError as err:
                 if not srp_not_enabled(err):
                     raise
-                if self.auth_flow == SRP:
-                    raise ConfigError(
-                        "the app client does not allow SRP sign-in: "
-                        "set scribe_auth_flow = USER_PASSWORD_AUTH in the profile"
-                    ) from err
-                self._srp_refused = True
-                self._warn(
-                    "the app client does not allow SRP sign-in; signing in with "
-                    "USER_PASSWORD_AUTH instead (set scribe_auth_flow = USER_PASSWORD_AUTH "
-                    "to skip this step)"
-                )
+                cls = ConfigError if self.auth_flow == SRP else SrpNotAllowedError
+                raise cls(
+                    "the app client does not allow SRP sign-in, so the password would have to be "
+                    "sent to Cognito (over TLS); nothing was sent. To allow that, set "
+                    "scribe_auth_flow = USER_PASSWORD_AUTH in the profile (or pass "
+                    "--auth-flow USER_PASSWORD_AUTH)",
+                    code=err.code,
+                ) from err
         reply = self._pool.initiate_auth(PASSWORD, {"USERNAME": username, "PASSWORD": password})
         return self._outcome(reply, username)
 
