@@ -459,3 +459,23 @@ def test_still_good_credentials_are_served_through_an_outage(stack: LocalStack) 
     warnings = [line for line in result.stderr.splitlines() if "using the cached" in line]
     assert len(warnings) == 1, result.stderr
     assert cached.credentials.secret_access_key not in result.stderr
+
+
+def test_debug_logs_of_the_endpoint_hold_no_secret(stack: LocalStack) -> None:
+    signed_in(stack)
+    poll = (
+        "import json, os, urllib.request; env = os.environ;"
+        "req = urllib.request.Request(env['AWS_CONTAINER_CREDENTIALS_FULL_URI'],"
+        " headers={'Authorization': env['AWS_CONTAINER_AUTHORIZATION_TOKEN']});"
+        "doc = json.load(urllib.request.urlopen(req, timeout=60));"
+        "print(json.dumps([env['AWS_CONTAINER_AUTHORIZATION_TOKEN'], doc['SecretAccessKey'],"
+        " doc['Token']]))"
+    )
+    argv = [SCRIBEAUTH, "exec", "--server", "--debug", "--profile", PROFILE, "--",
+            sys.executable, "-c", poll]  # fmt: skip
+    result = run(argv, scribeauth_env(stack, NO_PROXY="*"))
+    assert result.returncode == 0, result.stderr
+    secrets = json.loads(result.stdout)
+    assert "container endpoint" in result.stderr  # the endpoint's debug lines are there
+    for secret in secrets:
+        assert secret not in result.stderr

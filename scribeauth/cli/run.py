@@ -141,7 +141,9 @@ def _server(broker: Broker, console: Console, host: str = "127.0.0.1", port: int
         console.secret(credentials.secret_access_key, credentials.session_token)
         return credentials
 
-    return CredentialsServer(source, host=host, port=port, on_error=_reporter(console))
+    server = CredentialsServer(source, host=host, port=port, on_error=_reporter(console))
+    console.secret(server.token)  # masked in --debug logs like every other secret
+    return server
 
 
 def run_command(args: argparse.Namespace, console: Console) -> int:
