@@ -32,8 +32,11 @@ from .errors import (
     CodeMismatchError,
     ConfigError,
     MissingIdException,
+    ResourceNotFoundException,
+    ScribeAuthError,
     ServiceError,
     SrpNotAllowedError,
+    UnauthorizedException,
     UnknownException,
 )
 from .ids import AUTH_FLOWS, DEFAULT_REGION, PASSWORD, SRP, USER_POOL_ID, region_of
@@ -252,10 +255,33 @@ class SignIn:
         claim = srp.password_claim(
             pool_id, user_id, password, a, big_a, srp_b, salt, block, self._now()
         )
-        reply = self._pool.respond_to_auth_challenge(
-            "PASSWORD_VERIFIER", _session(reply, required=False), {"USERNAME": user_id, **claim}
-        )
+        try:
+            reply = self._pool.respond_to_auth_challenge(
+                "PASSWORD_VERIFIER", _session(reply, required=False), {"USERNAME": user_id, **claim}
+            )
+        except UnauthorizedException as err:
+            # The pool id is only in the SRP proof, so a pool Cognito does not know reads as a
+            # wrong password; its public key set (404 for no such pool) tells the two apart.
+            if type(err) is UnauthorizedException and self._unknown_pool():
+                raise ResourceNotFoundException(
+                    f"Cognito does not know user pool {pool_id}; check scribe_user_pool_id "
+                    "in the profile",
+                    code=err.code,
+                ) from err
+            raise
         return self._outcome(reply, user_id)
+
+    def _unknown_pool(self) -> bool:
+        """Whether Cognito says this user pool does not exist (no key set at its address)."""
+        from .tokens import fetch_jwks
+
+        try:
+            fetch_jwks(self.user_pool_id or "", endpoint_url=self._pool.endpoint_url, timeout=5)
+        except ResourceNotFoundException:
+            return True
+        except ScribeAuthError:
+            return False
+        return False
 
     def answer(
         self,
