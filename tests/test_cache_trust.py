@@ -28,21 +28,17 @@ from scribeauth.local.testing import (
     process_command,
     run,
     signed_in,
-    write_profile,
 )
 
-pytestmark = pytest.mark.skipif(
-    not hasattr(os, "getuid") or os.getuid() != 0, reason="needs root to chown a planted file"
-)
+# `stack` also writes [profile scribe] for alice on it.
+pytestmark = [
+    pytest.mark.with_profile,
+    pytest.mark.skipif(
+        not hasattr(os, "getuid") or os.getuid() != 0, reason="needs root to chown a planted file"
+    ),
+]
 NOBODY = 65534
 PLANTED_KEY = "ASIAPLANTEDBYANOTHER"
-
-
-@pytest.fixture
-def stack(scribe_stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> LocalStack:
-    monkeypatch.setenv("AWS_ENDPOINT_URL", scribe_stack.endpoint_url)
-    write_profile(scribe_stack)
-    return scribe_stack
 
 
 def plant(path: Path) -> None:

@@ -3,30 +3,27 @@ chose so (issue 11, item 2). The terminal case is in ``test_cli_pty.py``."""
 
 from __future__ import annotations
 
-import io
 import json
 import sys
-from pathlib import Path
 
 import pytest
 
 from scribeauth.cli import main
 from scribeauth.config import aws_config_path, load_profile, write_profile
 from scribeauth.local.stack import LocalStack
+from scribeauth.local.testing import text_stdin
 
 PROFILE = "scribe"
 
 
+# In-process runs never reach the developer's own terminal.
+pytestmark = pytest.mark.usefixtures("no_terminal")
+
+
 @pytest.fixture(autouse=True)
-def no_terminal(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr("scribeauth.cli.session.TTY_PATH", str(tmp_path / "no-tty"))
-
-
-@pytest.fixture
-def stack(scribe_stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> LocalStack:
-    for name, value in scribe_stack.env().items():
-        monkeypatch.setenv(name, value)
-    seed = scribe_stack.seed
+def srp_disabled_profile(stack: LocalStack) -> None:
+    """[profile scribe] for alice through the app client that has SRP disabled."""
+    seed = stack.seed
     write_profile(
         aws_config_path(),
         PROFILE,
@@ -38,12 +35,10 @@ def stack(scribe_stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> LocalSta
             "scribe_username": seed.users["alice"].username,
         },
     )
-    return scribe_stack
 
 
 def login(monkeypatch: pytest.MonkeyPatch, password: str, *extra: str) -> int:
-    raw = (password + "\n").encode()
-    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8"))
+    monkeypatch.setattr(sys, "stdin", text_stdin(password + "\n"))
     return main(["login", "--profile", PROFILE, "--password-stdin", *extra])
 
 

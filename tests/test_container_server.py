@@ -37,8 +37,10 @@ from scribeauth.local.testing import (
     expire_soon,
     run,
     signed_in,
-    write_profile,
 )
+
+# `stack` also writes [profile scribe] for alice on it.
+pytestmark = pytest.mark.with_profile
 
 SCRIBEAUTH = shutil.which("scribeauth", path=str(BIN)) or "scribeauth"
 JS_DIR = Path(__file__).parent / "js"
@@ -48,6 +50,7 @@ ROLE_TAIL = "/CognitoIdentityCredentials"
 BOTO3_LOOP = """
 import json, os, sys, time
 import boto3
+
 calls, interval = int(sys.argv[1]), float(sys.argv[2])
 session = boto3.Session()
 sts = session.client("sts", endpoint_url=os.environ["STACK"])
@@ -67,13 +70,6 @@ print(json.dumps({"static": [n for n in static if n in os.environ],
                   "method": session.get_credentials().method}), flush=True)
 sys.exit(1 if failed else 0)
 """
-
-
-@pytest.fixture
-def stack(scribe_stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> LocalStack:
-    monkeypatch.setenv("AWS_ENDPOINT_URL", scribe_stack.endpoint_url)
-    write_profile(scribe_stack)
-    return scribe_stack
 
 
 def get(url: str, token: str | None = None, method: str = "GET") -> tuple[int, str]:

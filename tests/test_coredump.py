@@ -31,7 +31,11 @@ from scribeauth.local.testing import (
     write_profile,
 )
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux core files")
+# `stack` also writes [profile scribe] for alice on it.
+pytestmark = [
+    pytest.mark.with_profile,
+    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux core files"),
+]
 
 
 def _unlimited_cores() -> None:
@@ -77,13 +81,6 @@ def dumps_here(tmp_path: Path) -> Path:
     for core in core_files(folder):
         core.unlink()
     return folder
-
-
-@pytest.fixture
-def stack(scribe_stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> LocalStack:
-    monkeypatch.setenv("AWS_ENDPOINT_URL", scribe_stack.endpoint_url)
-    write_profile(scribe_stack)
-    return scribe_stack
 
 
 def limits_of(pid: int) -> str:

@@ -25,16 +25,8 @@ PROFILE = "scribe"
 BIN = Path(sys.executable).parent
 
 
-@pytest.fixture(autouse=True)
-def no_terminal(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr("scribeauth.cli.session.TTY_PATH", str(tmp_path / "no-tty"))
-
-
-@pytest.fixture
-def stack(scribe_stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> LocalStack:
-    for name, value in scribe_stack.env().items():
-        monkeypatch.setenv(name, value)
-    return scribe_stack
+# In-process runs never reach the developer's own terminal.
+pytestmark = pytest.mark.usefixtures("no_terminal")
 
 
 def configure(stack: LocalStack, user: str = "alice", **changes: str | None) -> None:

@@ -44,10 +44,10 @@ from scribeauth.local.stack import LocalStack
 from scribeauth.local.testing import signed_in
 from scribeauth.login import SignIn
 from scribeauth.models import Challenge, Jwt, Tokens
-from scribeauth.prompt import Terminal
 
 # Every test that asks for `stack` gets [profile scribe] for alice on it.
-pytestmark = pytest.mark.with_profile
+# Nothing here may reach a terminal, even when pytest runs in one.
+pytestmark = [pytest.mark.with_profile, pytest.mark.usefixtures("no_terminal")]
 
 FUZZ = settings(
     max_examples=int(os.environ.get("FUZZ_EXAMPLES", "100")),
@@ -64,14 +64,6 @@ PASSWORD = "Fuzz-Pa55word-xyz"
 REFRESH_TOKEN = "rEfReSh-token-fuzz-0123456789"
 CLI_EXITS = {0, 2, 3, 4, 5, 6, 7, 8, 22, 126, 127, 130}
 PROCESS_EXITS = {0, 2, 3, 4, 5, 6, 7, 8, 130}
-
-
-@pytest.fixture(autouse=True)
-def no_terminal(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Nothing here may reach a terminal, even when pytest runs in one."""
-    nowhere = str(tmp_path / "no-tty")
-    monkeypatch.setattr("scribeauth.prompt._default", Terminal(nowhere))
-    monkeypatch.setattr("scribeauth.cli.session.TTY_PATH", nowhere)
 
 
 def one_line(text: str) -> str:

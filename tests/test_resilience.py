@@ -160,6 +160,7 @@ def test_a_hung_cognito_fails_every_racer_within_the_deadline(stack: LocalStack)
     print("\n".join(err.strip() for _, _, err, _ in results))
 
 
+@pytest.mark.slow  # waits out a real refresh deadline
 def test_the_deadline_is_a_profile_setting(stack: LocalStack) -> None:
     write_profile(stack, extra={"scribe_refresh_deadline": "8"})
     signed_in(stack)
@@ -402,6 +403,7 @@ def test_threads_of_one_process_prompt_once(stack: LocalStack, pty: Pty) -> None
     assert stack.recorder.count("InitiateAuth", "USER_SRP_AUTH") == 1
 
 
+@pytest.mark.slow  # waits out a real refresh deadline
 def test_the_in_process_refresh_has_the_deadline_too(stack: LocalStack) -> None:
     write_profile(stack, extra={"scribe_refresh_deadline": "4"})
     signed_in(stack)
