@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -17,16 +16,13 @@ from scribeauth.local.stack import LocalStack
 PROFILE = "scribe"
 
 
+pytestmark = pytest.mark.usefixtures("no_terminal")
+
+
 @pytest.fixture(autouse=True)
-def no_terminal(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr("scribeauth.cli.session.TTY_PATH", str(tmp_path / "no-tty"))
-
-
-@pytest.fixture
-def stack(scribe_stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> LocalStack:
-    for name, value in scribe_stack.env().items():
-        monkeypatch.setenv(name, value)
-    seed = scribe_stack.seed
+def srp_disabled(stack: LocalStack) -> LocalStack:
+    """``[profile scribe]`` for alice on the app client that does not allow SRP."""
+    seed = stack.seed
     write_profile(
         aws_config_path(),
         PROFILE,
@@ -38,7 +34,7 @@ def stack(scribe_stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> LocalSta
             "scribe_username": seed.users["alice"].username,
         },
     )
-    return scribe_stack
+    return stack
 
 
 def login(monkeypatch: pytest.MonkeyPatch, password: str, *extra: str) -> int:

@@ -25,16 +25,7 @@ PROFILE = "scribe"
 BIN = Path(sys.executable).parent
 
 
-@pytest.fixture(autouse=True)
-def no_terminal(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr("scribeauth.cli.session.TTY_PATH", str(tmp_path / "no-tty"))
-
-
-@pytest.fixture
-def stack(scribe_stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> LocalStack:
-    for name, value in scribe_stack.env().items():
-        monkeypatch.setenv(name, value)
-    return scribe_stack
+pytestmark = pytest.mark.usefixtures("no_terminal")
 
 
 def configure(stack: LocalStack, user: str = "alice", **changes: str | None) -> None:
@@ -238,7 +229,8 @@ def test_a_profile_name_that_is_not_utf8_is_a_config_error(where: str) -> None:
 def test_a_missing_id_names_the_setting_and_the_file(
     stack: LocalStack, setting: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    configure(stack, **{setting: None})
+    removed: dict[str, str | None] = {setting: None}
+    configure(stack, **removed)
     code, out, err = run_cli(monkeypatch, ["export", "--profile", PROFILE])
     assert code == 3
     assert out == ""
