@@ -230,7 +230,7 @@ def test_a_missing_id_names_the_setting_and_the_file(
     stack: LocalStack, setting: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     removed: dict[str, str | None] = {setting: None}
-    configure(stack, **removed)
+    configure(stack, "alice", **removed)
     code, out, err = run_cli(monkeypatch, ["export", "--profile", PROFILE])
     assert code == 3
     assert out == ""
