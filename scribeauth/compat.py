@@ -18,7 +18,8 @@ What changed for callers, on purpose:
 
 The dict shapes below (:class:`Tokens`, :class:`Challenge`, :class:`Credentials`) are the 1.x
 ones. ``scribeauth.Tokens`` is the 2.x dataclass; these TypedDicts live in
-:mod:`scribeauth.compat_types` and are importable from here.
+:mod:`scribeauth.compat_types` and are importable from here. The identity-pool and signing half
+(1.x credentials dict in and out) is :mod:`scribeauth.compat_aws`.
 """
 
 from __future__ import annotations
@@ -26,9 +27,9 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, overload
-from urllib.parse import urlsplit
 
 from . import models
+from .compat_aws import IdentityPool, sign_with_credentials_dict
 from .compat_types import (
     Challenge,
     Credentials,
@@ -40,7 +41,6 @@ from .compat_types import (
 )
 from .errors import (
     CodeMismatchError,
-    ConfigError,
     MissingIdException,
     ResourceNotFoundException,
     SignInRequired,
@@ -48,7 +48,6 @@ from .errors import (
     UnauthorizedException,
     UnknownException,
 )
-from .identity_pool import IdentityPoolClient
 from .ids import region_of, sha256_hex
 from .login import SignIn
 
@@ -120,8 +119,13 @@ class ScribeAuth:
         )
         self._has_secret = bool(config["client_secret"])
         self.region: str = self._sign_in.region
-        self._identity_region = (
-            region_of(self.identity_pool_id) if self.identity_pool_id else self.region
+        self._identity_pool = IdentityPool(
+            user_pool_id=self.user_pool_id,
+            identity_pool_id=self.identity_pool_id,
+            region=self.region,
+            identity_region=(
+                region_of(self.identity_pool_id) if self.identity_pool_id else self.region
+            ),
         )
         self._challenges: OrderedDict[str, models.Challenge] = OrderedDict()
         self._usernames: OrderedDict[str, str] = OrderedDict()
@@ -290,14 +294,7 @@ class ScribeAuth:
             UnauthorizedException: the identity pool refused the id token.
             TooManyRequestsException: throttled even after retries.
         """
-        identity_pool, provider = self._identity_pool()
-        try:
-            return identity_pool.get_id(provider, id_token)
-        except SignInRequired as err:
-            raise UnauthorizedException(
-                "Could not retrieve federated id: the identity pool refused the id token; "
-                "get new tokens with get_tokens()"
-            ) from err
+        return self._identity_pool.federated_id(id_token)
 
     def get_federated_credentials(self, id: str, id_token: str) -> Credentials:  # noqa: A002
         """Temporary AWS credentials for the identity (argument name ``id`` kept from 1.x).
@@ -316,20 +313,7 @@ class ScribeAuth:
             UnauthorizedException: the id token was refused or is not this identity's.
             TooManyRequestsException: throttled even after retries.
         """
-        identity_pool, provider = self._identity_pool()
-        try:
-            credentials = identity_pool.get_credentials(id, provider, id_token)
-        except SignInRequired as err:
-            raise UnauthorizedException(
-                "Could not retrieve federated credentials: the identity pool refused the id "
-                "token for this identity; get new tokens with get_tokens()"
-            ) from err
-        return Credentials(
-            AccessKeyId=credentials.access_key_id,
-            SecretKey=credentials.secret_access_key,
-            SessionToken=credentials.session_token,
-            Expiration=credentials.expires_at,
-        )
+        return self._identity_pool.federated_credentials(id, id_token)
 
     def get_signature_for_request(
         self, request: AWSRequest, credentials: Credentials | Mapping[str, Any]
@@ -350,24 +334,7 @@ class ScribeAuth:
         Raises:
             ConfigError: ``credentials`` lacks a key.
         """
-        from botocore.credentials import ReadOnlyCredentials
-
-        from .signing import region_and_service_from_host, sign_request
-
-        given: Mapping[str, Any] = credentials
-        try:
-            # SecretAccessKey: the credential_process / boto3 spelling, accepted as well.
-            secret_key = given.get("SecretKey") or given["SecretAccessKey"]
-            frozen = ReadOnlyCredentials(given["AccessKeyId"], secret_key, given["SessionToken"])
-        except KeyError as err:
-            raise ConfigError(
-                f"the credentials dict lacks {err.args[0]!r}; pass what "
-                "get_federated_credentials() returned"
-            ) from None
-        from_host = region_and_service_from_host(urlsplit(str(request.url)).netloc)
-        region = from_host[0] if from_host is not None else self.region
-        sign_request(request, frozen, region=region)
-        return request.prepare().headers
+        return sign_with_credentials_dict(request, credentials, default_region=self.region)
 
     # -- plumbing --------------------------------------------------------------------------------
     def _sign_in_with_password(self, username: str, password: str) -> Tokens | Challenge:
@@ -413,20 +380,3 @@ class ScribeAuth:
         if isinstance(outcome, models.Tokens):
             raise UnknownException("Cognito skipped the MFA code it asked for; sign in again")
         return outcome
-
-    def _identity_pool(self) -> tuple[IdentityPoolClient, str]:
-        if not self.user_pool_id:
-            raise MissingIdException(
-                "Missing user pool ID: create ScribeAuth with 'user_pool_id' to use the "
-                "identity pool"
-            )
-        if not self.identity_pool_id:
-            raise MissingIdException(
-                "Federated pool ID is not provided. Create a new ScribeAuth object using "
-                "identity_pool_id"
-            )
-        provider = f"cognito-idp.{self.region}.amazonaws.com/{self.user_pool_id}"
-        client = IdentityPoolClient(
-            identity_pool_id=self.identity_pool_id, region=self._identity_region
-        )
-        return client, provider
