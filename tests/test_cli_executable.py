@@ -21,7 +21,7 @@ import pyotp
 import pytest
 
 from scribeauth.local.stack import LocalStack
-from scribeauth.local.testing import BIN, child_env
+from scribeauth.local.testing import BIN, PROFILE, child_env, expire_soon, signed_in
 from scribeauth.local.testing import run as run_child
 
 SCRIBEAUTH = shutil.which("scribeauth", path=str(BIN))
@@ -135,6 +135,26 @@ def test_login_status_export_request_logout_through_the_executable(stack: LocalS
     assert result.returncode == 4
     assert "scribeauth login --profile p" in result.stderr
     assert result.stdout == ""
+
+
+@pytest.mark.with_profile
+def test_export_through_a_failed_refresh_prints_one_prefixed_warning(stack: LocalStack) -> None:
+    """Still-good credentials served after a failed refresh: one ``scribeauth: warning:`` line,
+    like every other stderr line of the CLI (not a bare logger line)."""
+    assert SCRIBEAUTH is not None
+    signed_in(stack)
+    cached = expire_soon(stack, seconds=360)
+    assert cached.credentials is not None
+    for operation in ("GetCredentialsForIdentity", "InitiateAuth", "GetTokensFromRefreshToken"):
+        stack.faults.add(operation, "500", times=100)
+    result = run([SCRIBEAUTH, "export", "--profile", PROFILE, "--format", "json"])
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["AccessKeyId"] == cached.credentials.access_key_id
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("scribeauth: warning: could not refresh the credentials of profile")
+    assert "using the cached ones" in lines[0]
+    assert cached.credentials.secret_access_key not in result.stderr
 
 
 def test_ctrl_c_exits_130_without_a_traceback(stack: LocalStack) -> None:

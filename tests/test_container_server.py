@@ -375,6 +375,7 @@ def test_still_good_credentials_are_served_through_an_outage(stack: LocalStack) 
     assert json.loads(result.stdout) == [cached.credentials.access_key_id] * 5
     warnings = [line for line in result.stderr.splitlines() if "using the cached" in line]
     assert len(warnings) == 1, result.stderr
+    assert warnings[0].startswith("scribeauth: warning: could not refresh"), result.stderr
     assert cached.credentials.secret_access_key not in result.stderr
 
 

@@ -306,6 +306,10 @@ class Console:
         with self.quiet():
             print(f"scribeauth: {line}", file=self.stderr, flush=True)
 
+    def warning(self, text: str) -> None:
+        """``scribeauth: warning: <text>`` on stderr, on one line (the Broker's ``warn``)."""
+        self.error(f"warning: {text}")
+
     def secret(self, *values: str | None) -> None:
         """Registers secret values to mask in debug logs."""
         if self.mask is not None:

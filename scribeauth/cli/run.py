@@ -100,7 +100,7 @@ def _first_credentials(
 
 
 def _limited(console: Console, every: float = 60.0) -> Callable[[str], None]:
-    """``console.error`` at most once per ``every`` seconds."""
+    """``console.warning`` at most once per ``every`` seconds."""
     import time
 
     last = [-every]
@@ -112,7 +112,7 @@ def _limited(console: Console, every: float = 60.0) -> Callable[[str], None]:
             if now - last[0] < every:
                 return
             last[0] = now
-        console.error(text)
+        console.warning(text)
 
     return warn
 

@@ -81,8 +81,9 @@ def broker_for(profile: Profile, console: Console) -> Broker:
     from ..credentials import Broker
 
     # Always the CLI's terminal object, never None: a Broker without one would open /dev/tty
-    # itself, bypassing the spinner handling (and TTY_PATH).
-    return Broker(profile, terminal=CliTerminal(console))
+    # itself, bypassing the spinner handling (and TTY_PATH). Its warnings are CLI lines too, not
+    # bare logger records.
+    return Broker(profile, terminal=CliTerminal(console), warn=console.warning)
 
 
 def read_stdin_lines(count: int, what: str) -> list[str]:
@@ -159,7 +160,7 @@ def _signed_in(console: Console, profile: Profile, entry: CacheEntry) -> int:
     suffix = f"; AWS credentials until {_when(expiry)}" if expiry is not None else ""
     console.out(f"Signed in to profile {profile.name!r} as {who}{suffix}.")
     if not profile.identity_pool_id:
-        console.info(f"scribeauth: warning: {_no_identity_pool(profile)}")
+        console.warning(_no_identity_pool(profile))
     return 0
 
 
