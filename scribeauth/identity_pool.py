@@ -31,6 +31,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from . import wire
+from .commands import login_command
 from .errors import (
     ResourceNotFoundException,
     ScribeAuthError,
@@ -197,7 +198,7 @@ class IdentityPoolClient:
         if code == "NotAuthorizedException":
             return SignInRequired(
                 f"the identity pool refused the session{self._for_profile()} at {operation} "
-                f"({detail}); run: scribeauth login --profile {profile}",
+                f"({detail}); run: {login_command(profile)}",
                 code=code,
             )
         common = wire.classify(refusal)

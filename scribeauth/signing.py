@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
+from .commands import login_command
 from .endpoints import check_target, configured_endpoints, is_loopback, parse_host_list
 from .errors import ConfigError, ServiceUnavailableError, SignInRequired
 from .models import AwsCredentials
@@ -267,7 +268,7 @@ def _session_credentials(session: boto3.Session) -> Any:
     if credentials is None:
         raise SignInRequired(
             f"profile {session.profile_name!r} has no AWS credentials; "
-            f"run: scribeauth login --profile {session.profile_name}"
+            f"run: {login_command(session.profile_name)}"
         )
     return credentials
 

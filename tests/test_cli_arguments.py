@@ -1,6 +1,7 @@
 """Command-line arguments the ``scribeauth`` command must refuse clearly (issue 11, item 6):
 an empty or non-UTF-8 ``--profile``, a non-UTF-8 ``AWS_PROFILE``, usage errors quoting an
-argument with a newline, and ``configure --profile=-x`` writing an unrunnable credential_process.
+argument with a newline, and ``configure --profile=-x`` writing an unrunnable credential_process
+(or any hint printing an unrunnable ``scribeauth login --profile -x``).
 
 The non-UTF-8 cases run the installed executable, so the bytes arrive in ``argv`` and the
 environment as the operating system hands them over.
@@ -17,9 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from scribeauth.cli import main
+from scribeauth.cli import build_parser, main
 from scribeauth.config import aws_config_path
 from scribeauth.local.stack import LocalStack
+from scribeauth.local.testing import text_stdin, write_user_profile
 
 BIN = Path(sys.executable).parent
 SCRIBEAUTH = shutil.which("scribeauth", path=str(BIN)) or "scribeauth"
@@ -181,3 +183,39 @@ def test_credential_process_refuses_a_non_utf8_profile(
     err = done.stderr.decode("utf-8", errors="replace").strip()
     assert err.startswith(f"scribeauth-credentials: {names} is not valid UTF-8")
     assert len(err.splitlines()) == 1
+
+
+def login_hint_profile(text: str) -> str:
+    """The profile the ``scribeauth login ...`` hint at the end of ``text`` signs in to, as the
+    CLI's own parser reads it (a hint saying ``--profile -x`` fails to parse)."""
+    argv = shlex.split(text[text.index("scribeauth login") :])
+    args = build_parser().parse_args(argv[1:])
+    assert args.handler.__name__ == "login"
+    return str(args.profile)
+
+
+def test_status_hint_for_a_dash_profile_is_runnable(
+    stack: LocalStack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_user_profile(stack, "alice", name="-x")
+    assert main(["status", "--profile=-x"]) == 4  # not signed in
+    out = capsys.readouterr().out
+    hint = next(line for line in out.splitlines() if line.startswith("Sign in with:"))
+    assert hint == "Sign in with: scribeauth login --profile=-x"
+    assert login_hint_profile(hint) == "-x"
+
+
+def test_forgot_password_hint_for_a_dash_profile_is_runnable(
+    stack: LocalStack, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_user_profile(stack, "alice", name="-x")
+    assert main(["forgot-password", "--profile=-x"]) == 0
+    code = stack.user_pool.last_code("alice")
+    assert code
+    capsys.readouterr()
+    monkeypatch.setattr("sys.stdin", text_stdin("Brand-New-Passw0rd!\n"))
+    argv = ["forgot-password", "--profile=-x", "--code", code, "--password-stdin"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out.strip()
+    assert out.endswith("sign in with: scribeauth login --profile=-x"), out
+    assert login_hint_profile(out) == "-x"

@@ -155,6 +155,18 @@ def test_expired_id_token_means_sign_in(stack: LocalStack) -> None:
     assert tokens.id_token not in message
 
 
+def test_sign_in_hint_for_a_dash_profile_is_runnable(stack: LocalStack) -> None:
+    """``--profile -x`` would be read as an option: the hint spells it ``--profile=-x``."""
+    tokens = tokens_of(stack)
+    stack.clock_offset = stack.token_lifetime + 60
+    client = IdentityPoolClient(
+        identity_pool_id=stack.seed.identity_pool_id, region=stack.seed.region, profile="-x"
+    )
+    with pytest.raises(SignInRequired) as caught:
+        client.get_id(provider(stack), tokens.id_token)
+    assert str(caught.value).endswith("run: scribeauth login --profile=-x")
+
+
 def test_access_token_is_refused(stack: LocalStack) -> None:
     tokens = tokens_of(stack)
     with pytest.raises(SignInRequired):

@@ -6,12 +6,13 @@ import argparse
 import os
 from typing import Any
 
+from ..commands import login_command, profile_flag
 from ..errors import ConfigError
 from ..ids import user_pool_region
 from .console import Console
 from .session import read_stdin_lines, terminal_or_none
 
-__all__ = ["profile_flag", "register"]
+__all__ = ["register"]
 
 # (setting, flag, prompt, required)
 _ASKED = (
@@ -23,12 +24,6 @@ _ASKED = (
 )
 # What is validated alone, without the person's files.
 _NO_FILES = {"AWS_CONFIG_FILE": os.devnull, "SCRIBEAUTH_CONFIG": os.devnull, "HOME": os.devnull}
-
-
-def profile_flag(name: str) -> str:
-    """``--profile NAME`` as a command line must spell it: ``--profile=-x`` for a name starting
-    with ``-`` (which a parser would otherwise take for an option)."""
-    return f"--profile={name}" if name.startswith("-") else f"--profile {name}"
 
 
 def _existing(name: str) -> dict[str, str]:
@@ -120,7 +115,7 @@ def configure(args: argparse.Namespace, console: Console) -> int:
     write_profile(path, name, settings)
     section = "[default]" if name == "default" else f"[profile {name}]"
     console.out(f"Wrote {section} to {path}.")
-    console.out(f"Next: scribeauth login {profile_flag(name)}")
+    console.out(f"Next: {login_command(name)}")
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..commands import login_command
 from ..dialogue import Dialogue
 from ..errors import ConfigError, NoTerminalError
 from .console import Console
@@ -51,9 +52,7 @@ def forgot_password(args: argparse.Namespace, console: Console) -> int:
         raise NoTerminalError("no terminal to ask for the new password on; use --password-stdin")
     with console.busy("Setting the new password"):
         client.confirm_forgot_password(username, code, new)
-    console.out(
-        f"Password changed for {username}; sign in with: scribeauth login --profile {profile.name}"
-    )
+    console.out(f"Password changed for {username}; sign in with: {login_command(profile.name)}")
     return 0
 
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from ..commands import login_command
 from ..errors import ConfigError, SrpNotAllowedError
 from ..models import format_expiration
 from ..prompt import DEFAULT_TTY, Terminal
@@ -231,7 +232,7 @@ def status(args: argparse.Namespace, console: Console) -> int:
         console.out(json.dumps(document, indent=2))
     elif not state.signed_in:
         console.out(f"Profile {state.profile!r}: not signed in.")
-        console.out(f"Sign in with: scribeauth login --profile {state.profile}")
+        console.out(f"Sign in with: {login_command(state.profile)}")
     else:
         rows = [
             ("profile", state.profile),
