@@ -25,17 +25,17 @@ import dataclasses
 import hashlib
 import hmac
 import json
-import os
 import shlex
 import shutil
 import struct
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .demo_environment import environment, isolated_environment
 from .errors import ConfigError
 
 if TYPE_CHECKING:
@@ -62,47 +62,6 @@ def totp(secret_b32: str, at: float, *, digits: int = 6, step: int = 30) -> str:
     offset = digest[-1] & 0x0F
     number = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
     return str(number % 10**digits).zfill(digits)
-
-
-@contextlib.contextmanager
-def _environment(changes: Mapping[str, str | None]) -> Iterator[None]:
-    """Sets (or, for None, removes) variables in ``os.environ``, restoring them afterwards."""
-    saved = {name: os.environ.get(name) for name in changes}
-    try:
-        for name, value in changes.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
-def _isolated_environment(folder: Path) -> dict[str, str | None]:
-    """Everything the library, the stack and child processes read, pointed into ``folder``.
-
-    The person's own profiles, credentials, caches and ``SCRIBEAUTH_*``/``AWS_*`` settings must
-    neither change the demo nor be changed by it.
-    """
-    changes: dict[str, str | None] = {
-        name: None for name in os.environ if name.startswith(("AWS_", "SCRIBEAUTH_"))
-    }
-    changes.update(
-        {
-            "AWS_CONFIG_FILE": str(folder / "config"),
-            "AWS_SHARED_CREDENTIALS_FILE": str(folder / "credentials"),
-            # No YAML file: SCRIBEAUTH_CONFIG must name one that exists, and this one is empty.
-            "SCRIBEAUTH_CONFIG": os.devnull,
-            "SCRIBEAUTH_CACHE_DIR": str(folder / "cache"),
-            "AWS_EC2_METADATA_DISABLED": "true",
-        }
-    )
-    return changes
 
 
 def _counts(stack: LocalStack) -> str:
@@ -158,12 +117,12 @@ def run(report: Callable[[str], None], *, keep: bool = False) -> int:
     stack: LocalStack | None = None
     try:
         # The stack too runs inside the isolation: moto reads AWS_PROFILE and friends.
-        with _environment(_isolated_environment(folder)):
+        with environment(isolated_environment(folder)):
             with steps.step("Started the local Scribe stack") as out:
                 stack = LocalStack().start()
                 out.append(f"{stack.endpoint_url}: user pool, identity pool, STS, API gateway")
                 out.append(f"user pool {stack.seed.user_pool_id}")
-            with _environment(stack.env()):
+            with environment(stack.env()):
                 _flow(stack, folder, steps)
     finally:
         if stack is not None:

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .demo import _environment, _isolated_environment
+from .demo_environment import environment, isolated_environment
 from .errors import ConfigError, SignInRequired
 
 if TYPE_CHECKING:
@@ -71,11 +71,11 @@ def run(
     folder = Path(tempfile.mkdtemp(prefix="scribeauth-demo-"))
     stack: LocalStack | None = None
     try:
-        with _environment(_isolated_environment(folder)):
+        with environment(isolated_environment(folder)):
             stack = LocalStack().start()
             report(f"[1/{_STEPS}] Started the local Scribe stack at {stack.endpoint_url}")
             report(f"      managed login: {stack.endpoint_url}/login (Example SSO, TOTP for bob)")
-            with _environment(stack.env()):
+            with environment(stack.env()):
                 _flow(stack, folder, report, open_url, timeout)
     finally:
         if stack is not None:
