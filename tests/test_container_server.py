@@ -351,6 +351,7 @@ def test_three_consumers_outlive_their_credentials(
 
 
 @pytest.mark.slow
+@pytest.mark.soak
 @pytest.mark.timeout(420)
 def test_a_200_second_child_against_90_second_credentials(
     stack: LocalStack, aws_cli: str, node: str
