@@ -17,18 +17,27 @@ What changed for callers, on purpose:
   (authenticator app, SMS or e-mail code), as the right user.
 
 The dict shapes below (:class:`Tokens`, :class:`Challenge`, :class:`Credentials`) are the 1.x
-ones. ``scribeauth.Tokens`` is the 2.x dataclass; these TypedDicts live here.
+ones. ``scribeauth.Tokens`` is the 2.x dataclass; these TypedDicts live in
+:mod:`scribeauth.compat_types` and are importable from here.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Mapping
-from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypedDict, overload
+from typing import TYPE_CHECKING, Any, overload
 from urllib.parse import urlsplit
 
 from . import models
+from .compat_types import (
+    Challenge,
+    Credentials,
+    PoolConfiguration,
+    RefreshToken,
+    Tokens,
+    UsernamePassword,
+    pool_configuration,
+)
 from .errors import (
     CodeMismatchError,
     ConfigError,
@@ -63,78 +72,10 @@ __all__ = [
 ]
 
 
-class Tokens(TypedDict):
-    """The 1.x tokens dict."""
-
-    refresh_token: str
-    access_token: str
-    id_token: str
-
-
-class Challenge(TypedDict):
-    """The 1.x challenge dict; answer it with its session (``respond_to_auth_challenge_mfa``)."""
-
-    challenge_name: str
-    session: str
-
-
-class RefreshToken(TypedDict):
-    """``get_tokens(refresh_token=...)``."""
-
-    refresh_token: str
-
-
-class UsernamePassword(TypedDict):
-    """``get_tokens(username=..., password=...)``."""
-
-    username: str
-    password: str
-
-
-class Credentials(TypedDict):
-    """The 1.x identity-pool credentials dict; ``Expiration`` is an aware UTC datetime."""
-
-    AccessKeyId: str
-    SecretKey: str
-    SessionToken: str
-    Expiration: datetime
-
-
-class _PoolIds(TypedDict):
-    client_id: str
-    user_pool_id: str
-
-
-class PoolConfiguration(_PoolIds, total=False):
-    """The 1.x constructor dict, plus the optional 2.x keys ``auth_flow`` and ``client_secret``."""
-
-    identity_pool_id: str | None
-    auth_flow: str | None
-    client_secret: str | None
-
-
-_CONFIG_KEYS = ("client_id", "user_pool_id", "identity_pool_id", "auth_flow", "client_secret")
 _CODE_CHALLENGES = frozenset({"SOFTWARE_TOKEN_MFA", "SMS_MFA", "EMAIL_OTP"})
 # Challenges and usernames remembered per instance; a caller abandoning sign-ins must not make
 # them grow without bound.
 _REMEMBERED = 64
-
-
-def _config(param: object) -> dict[str, str | None]:
-    if isinstance(param, str):
-        param = {"client_id": param}
-    if not isinstance(param, Mapping):
-        raise MissingIdException(
-            "ScribeAuth takes the app client id (a str) or a dict with 'client_id', "
-            f"'user_pool_id' and optionally 'identity_pool_id', not {type(param).__name__}"
-        )
-    config: dict[str, str | None] = {}
-    for key in _CONFIG_KEYS:
-        value = param.get(key)
-        if value is not None and not isinstance(value, str):
-            raise ConfigError(f"ScribeAuth: {key!r} must be a str, not {type(value).__name__}")
-        config[key] = value or None
-    return config
 
 
 def _digest(token: str) -> str:
@@ -164,7 +105,7 @@ class ScribeAuth:
     """
 
     def __init__(self, param: str | PoolConfiguration | Mapping[str, object]) -> None:
-        config = _config(param)
+        config = pool_configuration(param)
         client_id = config["client_id"]
         if not client_id:
             raise MissingIdException("ScribeAuth needs the app client id ('client_id')")

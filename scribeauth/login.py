@@ -18,10 +18,9 @@ The password lives only in the arguments and locals of :meth:`SignIn.start`.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -41,6 +40,15 @@ from .errors import (
 )
 from .ids import AUTH_FLOWS, DEFAULT_REGION, PASSWORD, SRP, USER_POOL_ID, region_of
 from .models import Challenge, Jwt, Tokens
+from .replies import (
+    CODE_KEYS,
+    SUPPORTED_CHALLENGES,
+    code_of,
+    mfa_choice,
+    outcome,
+    parameters,
+    session_of,
+)
 from .user_pool import UserPoolClient, srp_not_enabled
 
 if TYPE_CHECKING:
@@ -58,32 +66,6 @@ __all__ = [
 
 _log = logging.getLogger(__name__)
 
-SUPPORTED_CHALLENGES = frozenset(
-    {
-        "NEW_PASSWORD_REQUIRED",
-        "SOFTWARE_TOKEN_MFA",
-        "SMS_MFA",
-        "EMAIL_OTP",
-        "SELECT_MFA_TYPE",
-        "MFA_SETUP",
-    }
-)
-# The response key carrying the code, per challenge.
-_CODE_KEYS = {
-    "SOFTWARE_TOKEN_MFA": "SOFTWARE_TOKEN_MFA_CODE",
-    "SMS_MFA": "SMS_MFA_CODE",
-    "EMAIL_OTP": "EMAIL_OTP_CODE",
-}
-# Friendly names a person (or the CLI) may use for SELECT_MFA_TYPE.
-_MFA_ALIASES = {
-    "totp": "SOFTWARE_TOKEN_MFA",
-    "software_token_mfa": "SOFTWARE_TOKEN_MFA",
-    "app": "SOFTWARE_TOKEN_MFA",
-    "sms": "SMS_MFA",
-    "sms_mfa": "SMS_MFA",
-    "email": "EMAIL_OTP",
-    "email_otp": "EMAIL_OTP",
-}
 _ISSUER = "Scribe"
 
 
@@ -244,7 +226,7 @@ class SignIn:
         reply = self._pool.initiate_auth(SRP, {"USERNAME": username, "SRP_A": srp.srp_a_hex(big_a)})
         if reply.get("ChallengeName") != "PASSWORD_VERIFIER":
             return self._outcome(reply, username)
-        params = _parameters(reply)
+        params = parameters(reply)
         user_id = params.get("USER_ID_FOR_SRP") or params.get("USERNAME") or username
         try:
             srp_b, salt, block = params["SRP_B"], params["SALT"], params["SECRET_BLOCK"]
@@ -257,7 +239,9 @@ class SignIn:
         )
         try:
             reply = self._pool.respond_to_auth_challenge(
-                "PASSWORD_VERIFIER", _session(reply, required=False), {"USERNAME": user_id, **claim}
+                "PASSWORD_VERIFIER",
+                session_of(reply, required=False),
+                {"USERNAME": user_id, **claim},
             )
         except UnauthorizedException as err:
             # The pool id is only in the SRP proof, so a pool Cognito does not know reads as a
@@ -311,31 +295,21 @@ class SignIn:
         """
         name = challenge.name
         responses = {"USERNAME": challenge.username}
-        if name in _CODE_KEYS:
-            responses[_CODE_KEYS[name]] = _code(answer)
+        if name in CODE_KEYS:
+            responses[CODE_KEYS[name]] = code_of(answer)
         elif name == "NEW_PASSWORD_REQUIRED":
             password = new_password if new_password is not None else answer
             if not password:
                 raise ValueError("NEW_PASSWORD_REQUIRED needs the new password")
             responses["NEW_PASSWORD"] = password
         elif name == "SELECT_MFA_TYPE":
-            responses["ANSWER"] = self._mfa_choice(challenge, mfa_type or answer)
+            responses["ANSWER"] = mfa_choice(challenge, mfa_type or answer)
         elif name == "MFA_SETUP":
             raise ValueError("answer MFA_SETUP with setup_totp() and finish_totp_setup()")
         else:
             raise ValueError(f"cannot answer the {name} challenge")
         reply = self._pool.respond_to_auth_challenge(name, challenge.session, responses)
         return self._outcome(reply, challenge.username)
-
-    @staticmethod
-    def _mfa_choice(challenge: Challenge, choice: str | None) -> str:
-        if not choice:
-            raise ValueError("SELECT_MFA_TYPE needs the MFA type to use")
-        chosen = _MFA_ALIASES.get(choice.strip().lower(), choice.strip().upper())
-        offered = _offered_mfa(challenge)
-        if offered and chosen not in offered:
-            raise ValueError(f"{choice!r} is not offered; choose one of {', '.join(offered)}")
-        return chosen
 
     def setup_totp(self, challenge: Challenge, *, label: str | None = None) -> TotpSetup:
         """Starts MFA_SETUP: asks Cognito for a new TOTP secret for this user.
@@ -350,7 +324,7 @@ class SignIn:
         secret = reply.get("SecretCode")
         if not isinstance(secret, str) or not secret:
             raise UnknownException("Cognito's AssociateSoftwareToken reply lacks the secret")
-        session = _session(reply, required=False) or challenge.session
+        session = session_of(reply, required=False) or challenge.session
         account = quote(f"{_ISSUER}:{label or challenge.username}", safe=":@")
         query = urlencode({"secret": secret, "issuer": _ISSUER}, quote_via=quote)
         return TotpSetup(secret=secret, session=session, uri=f"otpauth://totp/{account}?{query}")
@@ -360,13 +334,13 @@ class SignIn:
     ) -> Tokens | Challenge:
         """Finishes MFA_SETUP with the first code the authenticator app shows."""
         reply = self._pool.verify_software_token(
-            _code(code), session=setup.session, friendly_name="scribeauth"
+            code_of(code), session=setup.session, friendly_name="scribeauth"
         )
         if reply.get("Status") != "SUCCESS":
             raise CodeMismatchError(
                 "Cognito did not accept the authenticator code; check the app and try again"
             )
-        session = _session(reply, required=False) or setup.session
+        session = session_of(reply, required=False) or setup.session
         reply = self._pool.respond_to_auth_challenge(
             "MFA_SETUP", session, {"USERNAME": challenge.username}
         )
@@ -415,67 +389,7 @@ class SignIn:
 
     def confirm_forgot_password(self, username: str, code: str, new_password: str) -> None:
         """Sets a new password with the code :meth:`forgot_password` sent."""
-        self._pool.confirm_forgot_password(username, _code(code), new_password)
+        self._pool.confirm_forgot_password(username, code_of(code), new_password)
 
-    # -- replies -------------------------------------------------------------------------------
-    def _outcome(self, reply: Mapping[str, Any], username: str) -> Tokens | Challenge:
-        result = reply.get("AuthenticationResult")
-        if isinstance(result, Mapping) and result:
-            id_token, access_token = result.get("IdToken"), result.get("AccessToken")
-            if not isinstance(id_token, str) or not isinstance(access_token, str):
-                raise UnknownException("Cognito's reply lacks the id or access token; try again")
-            refresh_token = result.get("RefreshToken")
-            return Tokens(
-                id_token=id_token,
-                access_token=access_token,
-                refresh_token=refresh_token if isinstance(refresh_token, str) else None,
-            )
-        name = reply.get("ChallengeName")
-        if not isinstance(name, str) or not name:
-            raise UnknownException("Cognito's reply has neither tokens nor a challenge; try again")
-        if name not in SUPPORTED_CHALLENGES:
-            raise ServiceError(
-                f"Cognito asked for the {name} challenge, which scribeauth cannot answer; "
-                "ask the user pool's administrator"
-            )
-        params = _parameters(reply)
-        return Challenge(
-            name=name,
-            session=_session(reply, required=True),
-            parameters=params,
-            username=params.get("USER_ID_FOR_SRP") or username,
-        )
-
-
-def _parameters(reply: Mapping[str, Any]) -> dict[str, str]:
-    params = reply.get("ChallengeParameters")
-    if not isinstance(params, Mapping):
-        return {}
-    return {str(k): str(v) for k, v in params.items()}
-
-
-def _session(reply: Mapping[str, Any], *, required: bool) -> str:
-    session = reply.get("Session")
-    if isinstance(session, str) and session:
-        return session
-    if required:
-        raise UnknownException("Cognito's challenge lacks its session; sign in again")
-    return ""
-
-
-def _code(code: str | None) -> str:
-    text = "".join((code or "").split())
-    if not text:
-        raise ValueError("a code is needed to answer this challenge")
-    return text
-
-
-def _offered_mfa(challenge: Challenge) -> list[str]:
-    raw = challenge.parameters.get("MFAS_CAN_CHOOSE")
-    if not raw:
-        return []
-    try:
-        offered = json.loads(raw)
-    except ValueError:
-        return []
-    return [str(item) for item in offered] if isinstance(offered, list) else []
+    # What a reply means is protocol, in scribeauth.replies.
+    _outcome = staticmethod(outcome)

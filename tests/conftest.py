@@ -15,8 +15,7 @@ botocore's retry back-off capped at 0). ``local_stack`` and ``scribe_stack`` com
   the profile ``scribeauth configure`` would write, the password on stdin and the TOTP code.
 
 Tests marked ``slow`` (the fault matrix, the AWS CLI and JavaScript SDK consumers, ...) are left
-out of the inner loop: ``pytest -m "not slow"``. Tests marked ``soak`` take minutes of real time;
-they are skipped unless the ``-m`` expression names them (``pytest -m soak``).
+out of the inner loop: ``pytest -m "not slow"``.
 """
 
 from __future__ import annotations
@@ -42,15 +41,6 @@ if TYPE_CHECKING:
     from scribeauth.local.stack import LocalStack
     from scribeauth.local.testing.pty import Pty
     from scribeauth.local.testing.served import Served
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if "soak" in (config.getoption("markexpr") or ""):
-        return
-    skip = pytest.mark.skip(reason="soak: minutes of real time; run with pytest -m soak")
-    for item in items:
-        if item.get_closest_marker("soak") is not None:
-            item.add_marker(skip)
 
 
 @pytest.fixture(autouse=True)

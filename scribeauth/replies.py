@@ -1,0 +1,150 @@
+"""What a user-pool reply means, and what an answer must carry: protocol only, no I/O.
+
+:func:`outcome` reads an InitiateAuth / RespondToAuthChallenge reply as :class:`Tokens` or the
+next :class:`Challenge` (the one place that does); the helpers pull a challenge's parameters and
+session, check a code and an MFA choice. :class:`scribeauth.login.SignIn` sends and receives.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from .errors import ServiceError, UnknownException
+from .models import Challenge, Tokens
+
+__all__ = [
+    "CODE_KEYS",
+    "MFA_ALIASES",
+    "SUPPORTED_CHALLENGES",
+    "code_of",
+    "mfa_choice",
+    "offered_mfa",
+    "outcome",
+    "parameters",
+    "session_of",
+]
+
+SUPPORTED_CHALLENGES = frozenset(
+    {
+        "NEW_PASSWORD_REQUIRED",
+        "SOFTWARE_TOKEN_MFA",
+        "SMS_MFA",
+        "EMAIL_OTP",
+        "SELECT_MFA_TYPE",
+        "MFA_SETUP",
+    }
+)
+# The response key carrying the code, per challenge.
+CODE_KEYS = {
+    "SOFTWARE_TOKEN_MFA": "SOFTWARE_TOKEN_MFA_CODE",
+    "SMS_MFA": "SMS_MFA_CODE",
+    "EMAIL_OTP": "EMAIL_OTP_CODE",
+}
+# Friendly names a person (or the CLI) may use for SELECT_MFA_TYPE.
+MFA_ALIASES = {
+    "totp": "SOFTWARE_TOKEN_MFA",
+    "software_token_mfa": "SOFTWARE_TOKEN_MFA",
+    "app": "SOFTWARE_TOKEN_MFA",
+    "sms": "SMS_MFA",
+    "sms_mfa": "SMS_MFA",
+    "email": "EMAIL_OTP",
+    "email_otp": "EMAIL_OTP",
+}
+
+
+def outcome(reply: Mapping[str, Any], username: str) -> Tokens | Challenge:
+    """What a reply carrying AuthenticationResult or ChallengeName means: tokens or a challenge.
+
+    Raises:
+        UnknownException: the reply has neither, or lacks a token or the session.
+        ServiceError: Cognito asks for a challenge scribeauth does not answer.
+    """
+    result = reply.get("AuthenticationResult")
+    if isinstance(result, Mapping) and result:
+        id_token, access_token = result.get("IdToken"), result.get("AccessToken")
+        if not isinstance(id_token, str) or not isinstance(access_token, str):
+            raise UnknownException("Cognito's reply lacks the id or access token; try again")
+        refresh_token = result.get("RefreshToken")
+        return Tokens(
+            id_token=id_token,
+            access_token=access_token,
+            refresh_token=refresh_token if isinstance(refresh_token, str) else None,
+        )
+    name = reply.get("ChallengeName")
+    if not isinstance(name, str) or not name:
+        raise UnknownException("Cognito's reply has neither tokens nor a challenge; try again")
+    if name not in SUPPORTED_CHALLENGES:
+        raise ServiceError(
+            f"Cognito asked for the {name} challenge, which scribeauth cannot answer; "
+            "ask the user pool's administrator"
+        )
+    params = parameters(reply)
+    return Challenge(
+        name=name,
+        session=session_of(reply, required=True),
+        parameters=params,
+        username=params.get("USER_ID_FOR_SRP") or username,
+    )
+
+
+def parameters(reply: Mapping[str, Any]) -> dict[str, str]:
+    """A challenge's ChallengeParameters, as strings ({} when absent)."""
+    params = reply.get("ChallengeParameters")
+    if not isinstance(params, Mapping):
+        return {}
+    return {str(k): str(v) for k, v in params.items()}
+
+
+def session_of(reply: Mapping[str, Any], *, required: bool) -> str:
+    """The reply's Session ("" when absent and not ``required``).
+
+    Raises:
+        UnknownException: ``required`` and there is none.
+    """
+    session = reply.get("Session")
+    if isinstance(session, str) and session:
+        return session
+    if required:
+        raise UnknownException("Cognito's challenge lacks its session; sign in again")
+    return ""
+
+
+def code_of(code: str | None) -> str:
+    """A code as Cognito wants it: without spaces.
+
+    Raises:
+        ValueError: no code (a caller's bug).
+    """
+    text = "".join((code or "").split())
+    if not text:
+        raise ValueError("a code is needed to answer this challenge")
+    return text
+
+
+def offered_mfa(challenge: Challenge) -> list[str]:
+    """The MFA types a SELECT_MFA_TYPE challenge offers ([] when it does not say)."""
+    raw = challenge.parameters.get("MFAS_CAN_CHOOSE")
+    if not raw:
+        return []
+    try:
+        offered = json.loads(raw)
+    except ValueError:
+        return []
+    return [str(item) for item in offered] if isinstance(offered, list) else []
+
+
+def mfa_choice(challenge: Challenge, choice: str | None) -> str:
+    """The SELECT_MFA_TYPE answer for ``choice`` (``totp``, ``sms``, ``EMAIL_OTP``, ...).
+
+    Raises:
+        ValueError: no choice, or one the challenge does not offer (a caller's bug).
+    """
+    if not choice:
+        raise ValueError("SELECT_MFA_TYPE needs the MFA type to use")
+    chosen = MFA_ALIASES.get(choice.strip().lower(), choice.strip().upper())
+    offered = offered_mfa(challenge)
+    if offered and chosen not in offered:
+        raise ValueError(f"{choice!r} is not offered; choose one of {', '.join(offered)}")
+    return chosen
