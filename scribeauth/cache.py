@@ -29,7 +29,14 @@ from pathlib import Path
 from .errors import CacheError, ScribeAuthError
 from .fasthit import SUFFIX as _HIT_SUFFIX
 from .fasthit import safe_name as _safe_name
-from .models import AwsCredentials, Jwt, Tokens, format_expiration, parse_expiration
+from .models import (
+    AwsCredentials,
+    Jwt,
+    RememberedDevice,
+    Tokens,
+    format_expiration,
+    parse_expiration,
+)
 
 # Not `from typing import ...`: importing typing costs ~2 ms on the cache-hit path.
 # Type checkers treat any constant of this name as true.
@@ -319,6 +326,9 @@ class ProfileCache:
         # scribeauth-credentials' shortcut to this entry (scribeauth.fasthit): removed whenever
         # the entry is saved or deleted, written only by a run that just validated it.
         self.hit_path = self.directory / f"{_safe_name(profile_name)}{_HIT_SUFFIX}"
+        # The remembered device: its own file in its own 0700 folder, never beside the entry, so
+        # that neither saving the entry nor logout (which deletes it) touches the device.
+        self.device_path = self.directory / "devices" / f"{_safe_name(profile_name)}.json"
 
     def __repr__(self) -> str:
         return f"ProfileCache(profile_name={self.profile_name!r}, path={str(self.path)!r})"
@@ -330,10 +340,24 @@ class ProfileCache:
         format version, another fingerprint, missing or invalid fields. Never raises for the
         content of the file.
         """
+        data = self._read(self.path)
+        if data is None:
+            return None
+        try:
+            entry = entry_from_dict(json.loads(data.decode("utf-8")))
+        except (ValueError, TypeError, RecursionError):
+            return None
+        if entry.fingerprint != self.fingerprint:
+            return None
+        return entry
+
+    @staticmethod
+    def _read(path: Path) -> bytes | None:
+        """A regular file's bytes (no symlink, FIFO or huge file), or None."""
         try:
             # O_NONBLOCK: a FIFO planted at the path must not hang us before fstat sees it.
             flags = os.O_RDONLY | _NOFOLLOW | _BINARY | getattr(os, "O_NONBLOCK", 0)
-            fd = os.open(self.path, flags)
+            fd = os.open(path, flags)
         except OSError:
             return None
         try:
@@ -345,18 +369,11 @@ class ProfileCache:
                 chunks.append(chunk)
                 if sum(map(len, chunks)) > _MAX_FILE_SIZE:
                     return None
-            data = b"".join(chunks)
+            return b"".join(chunks)
         except OSError:
             return None
         finally:
             os.close(fd)
-        try:
-            entry = entry_from_dict(json.loads(data.decode("utf-8")))
-        except (ValueError, TypeError, RecursionError):
-            return None
-        if entry.fingerprint != self.fingerprint:
-            return None
-        return entry
 
     def save(self, entry: CacheEntry) -> None:
         """Writes the entry atomically: a 0600 temp file in the folder, fsync, ``os.replace``.
@@ -368,6 +385,51 @@ class ProfileCache:
         _ensure_dir(self.directory)
         self._remove(self.hit_path)
         self._write(self.path, data)
+
+    def load_device(self) -> RememberedDevice | None:
+        """The remembered device of this profile's user, or None (absent or unusable, as
+        :meth:`load`; saved under another fingerprint counts as absent)."""
+        data = self._read(self.device_path)
+        if data is None:
+            return None
+        try:
+            document = json.loads(data.decode("utf-8"))
+            if not isinstance(document, dict) or document.get("version") != FORMAT_VERSION:
+                return None
+            if document.get("fingerprint") != self.fingerprint:
+                return None
+            return RememberedDevice(
+                key=_required(document, "device_key"),
+                group_key=_required(document, "device_group_key"),
+                password=_required(document, "device_password"),
+            )
+        except (ValueError, TypeError, RecursionError):
+            return None
+
+    def save_device(self, device: RememberedDevice) -> None:
+        """Saves the remembered device like an entry: 0600, atomically. Holds a secret.
+
+        Raises:
+            CacheError: the folder cannot be created or written.
+        """
+        document = {
+            "version": FORMAT_VERSION,
+            "fingerprint": self.fingerprint,
+            "device_key": device.key,
+            "device_group_key": device.group_key,
+            "device_password": device.password,
+        }
+        _ensure_dir(self.directory)
+        _ensure_dir(self.device_path.parent)
+        self._write(self.device_path, json.dumps(document, indent=2).encode("utf-8"))
+
+    def delete_device(self) -> bool:
+        """Removes the remembered device; True when there was one.
+
+        Raises:
+            CacheError: the file exists but cannot be removed.
+        """
+        return self._remove(self.device_path)
 
     def write_hit_record(self, data: bytes) -> None:
         """Writes the hit record (:mod:`scribeauth.fasthit`) like an entry: 0600, atomically.

@@ -10,9 +10,20 @@ back. Challenges are values, not exceptions. Cognito quirks followed here:
   fall back once to USER_PASSWORD_AUTH, with a warning.
 - InitiateAuth takes the name the user typed; every challenge response (and its SECRET_HASH) uses
   ``USER_ID_FOR_SRP`` from the challenge, kept in :attr:`Challenge.username`.
-- A refresh for a confidential client hashes the internal username (``cognito:username``).
+- A refresh uses GetTokensFromRefreshToken (refresh-token rotation: the reply may carry a new
+  refresh token), and REFRESH_TOKEN_AUTH only where the endpoint or botocore does not know that
+  operation (``UnknownOperationException``). REFRESH_TOKEN_AUTH for a confidential client hashes
+  the internal username (``cognito:username``).
+- A remembered device (:mod:`scribeauth.devices`) goes as ``DEVICE_KEY`` with every sign-in step
+  and refresh; ``DEVICE_SRP_AUTH`` is answered here, without asking anyone. If Cognito no longer
+  knows the device, the sign-in starts again without it (as Amplify does).
+- ``USER_AUTH`` (choice-based sign-in): ``PREFERRED_CHALLENGE`` (PASSWORD_SRP by default, PASSWORD,
+  EMAIL_OTP, SMS_OTP); a ``SELECT_CHALLENGE`` comes back as a challenge whose
+  ``AVAILABLE_CHALLENGES`` parameter (JSON) lists the factors; passkeys (``WEB_AUTHN``) are for
+  the browser sign-in.
 
-The password lives only in the arguments and locals of :meth:`SignIn.start`.
+The password lives only in the arguments and locals of :meth:`SignIn.start` and
+:meth:`SignIn.answer`.
 """
 
 from __future__ import annotations
@@ -27,23 +38,27 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from . import srp
+from . import devices, srp
 from .errors import (
     CodeMismatchError,
     ConfigError,
     MissingIdException,
+    ScribeAuthError,
     ServiceError,
     UnknownException,
 )
-from .models import Challenge, Jwt, Tokens
-from .user_pool import UserPoolClient, srp_not_enabled
+from .models import Challenge, Jwt, RememberedDevice, Tokens
+from .user_pool import UserPoolClient, error_code, srp_not_enabled
 
 __all__ = [
     "AUTH_FLOWS",
+    "CHOICE",
     "DEFAULT_REGION",
+    "PREFERRED_CHALLENGES",
     "SUPPORTED_CHALLENGES",
     "SignIn",
     "TotpSetup",
+    "available_challenges",
     "can_revoke",
     "region_of",
 ]
@@ -53,14 +68,20 @@ _log = logging.getLogger(__name__)
 DEFAULT_REGION = "eu-west-2"
 SRP = "USER_SRP_AUTH"
 PASSWORD = "USER_PASSWORD_AUTH"  # noqa: S105 - a flow name, not a password
-AUTH_FLOWS = (SRP, PASSWORD)
+CHOICE = "USER_AUTH"
+AUTH_FLOWS = (SRP, PASSWORD, CHOICE)
+#: What ``scribe_preferred_challenge`` may name for USER_AUTH (the first is the default).
+PREFERRED_CHALLENGES = ("PASSWORD_SRP", "PASSWORD", "EMAIL_OTP", "SMS_OTP")
 SUPPORTED_CHALLENGES = frozenset(
     {
         "NEW_PASSWORD_REQUIRED",
         "SOFTWARE_TOKEN_MFA",
         "SMS_MFA",
         "EMAIL_OTP",
+        "SMS_OTP",
         "SELECT_MFA_TYPE",
+        "SELECT_CHALLENGE",
+        "PASSWORD_VERIFIER",
         "MFA_SETUP",
     }
 )
@@ -69,7 +90,20 @@ _CODE_KEYS = {
     "SOFTWARE_TOKEN_MFA": "SOFTWARE_TOKEN_MFA_CODE",
     "SMS_MFA": "SMS_MFA_CODE",
     "EMAIL_OTP": "EMAIL_OTP_CODE",
+    "SMS_OTP": "SMS_OTP_CODE",
 }
+# Friendly names for SELECT_CHALLENGE answers.
+_CHOICE_ALIASES = {
+    "email": "EMAIL_OTP",
+    "sms": "SMS_OTP",
+    "text": "SMS_OTP",
+    "srp": "PASSWORD_SRP",
+    "passkey": "WEB_AUTHN",
+}
+_PASSKEY = (
+    "this account signs in with a passkey (WEB_AUTHN), which needs a browser; "
+    "run: scribeauth login --browser"
+)
 # Friendly names a person (or the CLI) may use for SELECT_MFA_TYPE.
 _MFA_ALIASES = {
     "totp": "SOFTWARE_TOKEN_MFA",
@@ -148,6 +182,9 @@ class SignIn:
         now: the clock (aware UTC), for the SRP timestamp.
         random_bytes: the source of randomness for SRP.
         warn: where warnings go (the SRP fallback).
+        device: this machine's remembered device for the user, if any.
+        preferred_challenge: for USER_AUTH: ``PASSWORD_SRP`` (default), ``PASSWORD``,
+            ``EMAIL_OTP`` or ``SMS_OTP``.
 
     Raises:
         MissingIdException: no client id.
@@ -165,13 +202,20 @@ class SignIn:
         now: Callable[[], datetime] = _utc_now,
         random_bytes: Callable[[int], bytes] = os.urandom,
         warn: Callable[[str], None] = _log.warning,
+        device: RememberedDevice | None = None,
+        preferred_challenge: str | None = None,
     ) -> None:
         if not client_id:
             raise MissingIdException("no app client id: set scribe_client_id in the profile")
         if auth_flow is not None and auth_flow not in AUTH_FLOWS:
             raise ConfigError(
                 f"unknown auth flow {auth_flow!r}: set scribe_auth_flow to "
-                "USER_SRP_AUTH or USER_PASSWORD_AUTH"
+                "USER_SRP_AUTH, USER_PASSWORD_AUTH or USER_AUTH"
+            )
+        if preferred_challenge is not None and preferred_challenge not in PREFERRED_CHALLENGES:
+            raise ConfigError(
+                f"unknown preferred challenge {preferred_challenge!r}: set "
+                f"scribe_preferred_challenge to one of {', '.join(PREFERRED_CHALLENGES)}"
             )
         if auth_flow == SRP and not user_pool_id:
             raise ConfigError("USER_SRP_AUTH needs the user pool id: set scribe_user_pool_id")
@@ -189,6 +233,14 @@ class SignIn:
         self._random_bytes = random_bytes
         self._warn = warn
         self._srp_refused = False
+        self.device = device
+        self.preferred_challenge = preferred_challenge or PREFERRED_CHALLENGES[0]
+        #: ``NewDeviceMetadata`` of the last tokens: confirm it with :meth:`confirm_new_device`.
+        self.new_device: devices.NewDevice | None = None
+        #: Cognito did not know :attr:`device`: the sign-in went on without it (forget it).
+        self.device_dropped = False
+        self._device_failed = False
+        self._srp_secret: tuple[int, int] | None = None
 
     def __repr__(self) -> str:
         return (
@@ -203,9 +255,21 @@ class SignIn:
             return self.auth_flow
         return SRP if self.user_pool_id and not self._srp_refused else PASSWORD
 
+    @property
+    def password_first(self) -> bool:
+        """Whether :meth:`start` needs the password (False for USER_AUTH unless PASSWORD is
+        preferred: a code, or the SRP proof later, may be all it takes)."""
+        return self.flow != CHOICE or self.preferred_challenge == "PASSWORD"
+
+    def _device_key(self) -> dict[str, str]:
+        return {"DEVICE_KEY": self.device.key} if self.device is not None else {}
+
     # -- sign-in -----------------------------------------------------------------------------
-    def start(self, username: str, password: str) -> Tokens | Challenge:
+    def start(self, username: str, password: str | None) -> Tokens | Challenge:
         """Signs in with a username (or alias) and password.
+
+        With USER_AUTH the password may be None (see :attr:`password_first`): then a
+        ``PASSWORD_VERIFIER`` or ``SELECT_CHALLENGE`` challenge comes back for it.
 
         Returns:
             The tokens, or the next challenge to answer with :meth:`answer`.
@@ -218,6 +282,21 @@ class SignIn:
         """
         if not username:
             raise ConfigError("no username: set scribe_username or pass --username")
+        try:
+            return self._start(username, password)
+        except ScribeAuthError as err:
+            if self.device is None or not (self._device_failed or _device_unknown(err)):
+                raise
+            # Cognito forgot the device (or its proof failed): sign in without it, as Amplify.
+            self._warn("Cognito no longer knows this device; signing in without it")
+            self.device, self.device_dropped, self._device_failed = None, True, False
+            return self._start(username, password)
+
+    def _start(self, username: str, password: str | None) -> Tokens | Challenge:
+        if self.flow == CHOICE:
+            return self._start_choice(username, password)
+        if password is None:
+            raise ValueError(f"{self.flow} needs the password")
         if self.flow == SRP:
             try:
                 return self._start_srp(username, password)
@@ -235,17 +314,35 @@ class SignIn:
                     "USER_PASSWORD_AUTH instead (set scribe_auth_flow = USER_PASSWORD_AUTH "
                     "to skip this step)"
                 )
-        reply = self._pool.initiate_auth(PASSWORD, {"USERNAME": username, "PASSWORD": password})
+        reply = self._pool.initiate_auth(
+            PASSWORD, {"USERNAME": username, "PASSWORD": password, **self._device_key()}
+        )
         return self._outcome(reply, username)
 
     def _start_srp(self, username: str, password: str) -> Tokens | Challenge:
-        pool_id = self.user_pool_id or ""
-        a, big_a = srp.generate_a(self._random_bytes)
-        reply = self._pool.initiate_auth(SRP, {"USERNAME": username, "SRP_A": srp.srp_a_hex(big_a)})
+        self._srp_secret = srp.generate_a(self._random_bytes)
+        reply = self._pool.initiate_auth(
+            SRP,
+            {
+                "USERNAME": username,
+                "SRP_A": srp.srp_a_hex(self._srp_secret[1]),
+                **self._device_key(),
+            },
+        )
         if reply.get("ChallengeName") != "PASSWORD_VERIFIER":
             return self._outcome(reply, username)
         params = _parameters(reply)
         user_id = params.get("USER_ID_FOR_SRP") or params.get("USERNAME") or username
+        return self._verify_password(params, _session(reply, required=False), user_id, password)
+
+    def _verify_password(
+        self, params: Mapping[str, str], session: str, user_id: str, password: str
+    ) -> Tokens | Challenge:
+        """Answers PASSWORD_VERIFIER with the SRP secret drawn for this attempt."""
+        if self._srp_secret is None:
+            raise ValueError("PASSWORD_VERIFIER answers an SRP start of this SignIn")
+        a, big_a = self._srp_secret
+        self._srp_secret = None  # one proof per secret
         try:
             srp_b, salt, block = params["SRP_B"], params["SALT"], params["SECRET_BLOCK"]
         except KeyError as err:
@@ -253,12 +350,32 @@ class SignIn:
                 f"Cognito's PASSWORD_VERIFIER challenge lacks {err.args[0]}; try again"
             ) from err
         claim = srp.password_claim(
-            pool_id, user_id, password, a, big_a, srp_b, salt, block, self._now()
+            self.user_pool_id or "", user_id, password, a, big_a, srp_b, salt, block, self._now()
         )
         reply = self._pool.respond_to_auth_challenge(
-            "PASSWORD_VERIFIER", _session(reply, required=False), {"USERNAME": user_id, **claim}
+            "PASSWORD_VERIFIER", session, {"USERNAME": user_id, **claim, **self._device_key()}
         )
         return self._outcome(reply, user_id)
+
+    def _start_choice(self, username: str, password: str | None) -> Tokens | Challenge:
+        if not self.user_pool_id and self.preferred_challenge == "PASSWORD_SRP":
+            raise ConfigError("USER_AUTH with PASSWORD_SRP needs scribe_user_pool_id")
+        params = {
+            "USERNAME": username,
+            "PREFERRED_CHALLENGE": self.preferred_challenge,
+            **self._device_key(),
+        }
+        if self.preferred_challenge == "PASSWORD_SRP":
+            self._srp_secret = srp.generate_a(self._random_bytes)
+            params["SRP_A"] = srp.srp_a_hex(self._srp_secret[1])
+        elif self.preferred_challenge == "PASSWORD":
+            if not password:
+                raise ValueError("USER_AUTH with PASSWORD needs the password")
+            params["PASSWORD"] = password
+        step = self._outcome(self._pool.initiate_auth(CHOICE, params), username)
+        if isinstance(step, Challenge) and step.name == "PASSWORD_VERIFIER" and password:
+            return self.answer(step, password)
+        return step
 
     def answer(
         self,
@@ -267,6 +384,7 @@ class SignIn:
         *,
         new_password: str | None = None,
         mfa_type: str | None = None,
+        password: str | None = None,
     ) -> Tokens | Challenge:
         """Answers a challenge returned by :meth:`start` or a previous :meth:`answer`.
 
@@ -277,6 +395,12 @@ class SignIn:
             new_password: the new password for NEW_PASSWORD_REQUIRED (instead of ``answer``).
             mfa_type: for SELECT_MFA_TYPE: ``SOFTWARE_TOKEN_MFA``/``totp``, ``SMS_MFA``/``sms``
                 or ``EMAIL_OTP``/``email`` (instead of ``answer``).
+            password: the password, for USER_AUTH's PASSWORD_VERIFIER (or ``answer``) and for
+                a SELECT_CHALLENGE answered with PASSWORD or PASSWORD_SRP.
+
+        For SELECT_CHALLENGE, ``answer`` is the factor (``EMAIL_OTP``/``email``,
+        ``SMS_OTP``/``sms``, ``PASSWORD``, ``PASSWORD_SRP``); for EMAIL_OTP and SMS_OTP the
+        code.
 
         Returns:
             The tokens, or the next challenge.
@@ -287,7 +411,16 @@ class SignIn:
                 Cognito refused the answer.
         """
         name = challenge.name
-        responses = {"USERNAME": challenge.username}
+        responses = {"USERNAME": challenge.username, **self._device_key()}
+        if name == "PASSWORD_VERIFIER":
+            secret = password if password is not None else answer
+            if not secret:
+                raise ValueError("PASSWORD_VERIFIER needs the password")
+            return self._verify_password(
+                challenge.parameters, challenge.session, challenge.username, secret
+            )
+        if name == "SELECT_CHALLENGE":
+            return self._select(challenge, answer, password)
         if name in _CODE_KEYS:
             responses[_CODE_KEYS[name]] = _code(answer)
         elif name == "NEW_PASSWORD_REQUIRED":
@@ -313,6 +446,33 @@ class SignIn:
         if offered and chosen not in offered:
             raise ValueError(f"{choice!r} is not offered; choose one of {', '.join(offered)}")
         return chosen
+
+    def _select(
+        self, challenge: Challenge, choice: str | None, password: str | None
+    ) -> Tokens | Challenge:
+        if not choice:
+            raise ValueError("SELECT_CHALLENGE needs the factor to use")
+        chosen = _CHOICE_ALIASES.get(choice.strip().lower(), choice.strip().upper())
+        offered = available_challenges(challenge)
+        if offered and chosen not in offered:
+            raise ValueError(f"{choice!r} is not offered; choose one of {', '.join(offered)}")
+        if chosen == "WEB_AUTHN":
+            raise ConfigError(_PASSKEY)
+        responses = {"USERNAME": challenge.username, "ANSWER": chosen, **self._device_key()}
+        if chosen == "PASSWORD_SRP":
+            self._srp_secret = srp.generate_a(self._random_bytes)
+            responses["SRP_A"] = srp.srp_a_hex(self._srp_secret[1])
+        elif chosen == "PASSWORD":
+            if not password:
+                raise ValueError("the PASSWORD factor needs the password")
+            responses["PASSWORD"] = password
+        reply = self._pool.respond_to_auth_challenge(
+            "SELECT_CHALLENGE", challenge.session, responses
+        )
+        step = self._outcome(reply, challenge.username)
+        if isinstance(step, Challenge) and step.name == "PASSWORD_VERIFIER" and password:
+            return self.answer(step, password=password)
+        return step
 
     def setup_totp(self, challenge: Challenge, *, label: str | None = None) -> TotpSetup:
         """Starts MFA_SETUP: asks Cognito for a new TOTP secret for this user.
@@ -345,13 +505,14 @@ class SignIn:
             )
         session = _session(reply, required=False) or setup.session
         reply = self._pool.respond_to_auth_challenge(
-            "MFA_SETUP", session, {"USERNAME": challenge.username}
+            "MFA_SETUP", session, {"USERNAME": challenge.username, **self._device_key()}
         )
         return self._outcome(reply, challenge.username)
 
     # -- after sign-in -------------------------------------------------------------------------
     def refresh(self, refresh_token: str, *, username: str | None = None) -> Tokens:
-        """New id and access tokens from a refresh token (one InitiateAuth call).
+        """New id and access tokens from a refresh token (one InitiateAuth call), with the
+        remembered device's key.
 
         Args:
             refresh_token: the refresh token.
@@ -362,10 +523,12 @@ class SignIn:
             The new tokens, keeping ``refresh_token`` unless Cognito rotated it.
 
         Raises:
-            UnauthorizedException: the refresh token is revoked, expired or unknown.
+            UnauthorizedException: the refresh token is revoked, expired, rotated or unknown.
         """
         reply = self._pool.initiate_auth(
-            "REFRESH_TOKEN_AUTH", {"REFRESH_TOKEN": refresh_token}, secret_hash_username=username
+            "REFRESH_TOKEN_AUTH",
+            {"REFRESH_TOKEN": refresh_token, **self._device_key()},
+            secret_hash_username=username,
         )
         result = self._outcome(reply, username or "")
         if isinstance(result, Challenge):
@@ -373,6 +536,36 @@ class SignIn:
                 f"Cognito answered a refresh with the {result.name} challenge; sign in again"
             )
         return result.with_refresh_token(refresh_token)
+
+    # -- remembered devices ------------------------------------------------------------------
+
+    def confirm_new_device(self, tokens: Tokens) -> tuple[RememberedDevice, bool] | None:
+        """Confirms the device the last sign-in's ``NewDeviceMetadata`` named (ConfirmDevice).
+
+        Returns:
+            None when there was none; else the device to keep (it becomes :attr:`device`) and
+            whether the user pool wants the user asked to remember it (then
+            :meth:`set_device_remembered`).
+        """
+        if self.new_device is None:
+            return None
+        found = devices.confirm(
+            self._pool, tokens.access_token, self.new_device, self._random_bytes
+        )
+        self.device, self.new_device = found[0], None
+        return found
+
+    def set_device_remembered(self, access_token: str, device_key: str, remembered: bool) -> None:
+        """UpdateDeviceStatus: remembered (MFA may be skipped on it) or not."""
+        self._pool.update_device_status(access_token, device_key, remembered=remembered)
+
+    def list_devices(self, access_token: str) -> list[dict[str, Any]]:
+        """The user's devices (ListDevices, every page)."""
+        return self._pool.list_devices(access_token)
+
+    def forget_device(self, access_token: str, device_key: str) -> None:
+        """ForgetDevice: Cognito stops tracking the device."""
+        self._pool.forget_device(access_token, device_key)
 
     def revoke(self, refresh_token: str) -> None:
         """Revokes a refresh token (and the tokens it issued) at Cognito."""
@@ -402,6 +595,7 @@ class SignIn:
             if not isinstance(id_token, str) or not isinstance(access_token, str):
                 raise UnknownException("Cognito's reply lacks the id or access token; try again")
             refresh_token = result.get("RefreshToken")
+            self.new_device = devices.new_device_of(result)
             return Tokens(
                 id_token=id_token,
                 access_token=access_token,
@@ -410,18 +604,63 @@ class SignIn:
         name = reply.get("ChallengeName")
         if not isinstance(name, str) or not name:
             raise UnknownException("Cognito's reply has neither tokens nor a challenge; try again")
+        if name == "DEVICE_SRP_AUTH":
+            return self._prove_device(reply, username)
+        if name == "WEB_AUTHN":
+            raise ConfigError(_PASSKEY)
         if name not in SUPPORTED_CHALLENGES:
             raise ServiceError(
                 f"Cognito asked for the {name} challenge, which scribeauth cannot answer; "
                 "ask the user pool's administrator"
             )
         params = _parameters(reply)
+        if name == "SELECT_CHALLENGE":
+            available = reply.get("AvailableChallenges")
+            params["AVAILABLE_CHALLENGES"] = json.dumps(
+                [str(c) for c in available] if isinstance(available, list) else []
+            )
         return Challenge(
             name=name,
             session=_session(reply, required=True),
             parameters=params,
             username=params.get("USER_ID_FOR_SRP") or username,
         )
+
+    def _prove_device(self, reply: Mapping[str, Any], username: str) -> Tokens | Challenge:
+        if self.device is None:
+            raise UnknownException(
+                "Cognito asked for a remembered device's proof, but no device was sent; "
+                "sign in again"
+            )
+        params = _parameters(reply)
+        user = params.get("USERNAME") or username
+        try:
+            answer = devices.answer_device_srp(
+                self._pool,
+                self.device,
+                user,
+                _session(reply, required=True),
+                self._now,
+                self._random_bytes,
+            )
+        except ScribeAuthError:
+            self._device_failed = True
+            raise
+        return self._outcome(answer, user)
+
+
+def available_challenges(challenge: Challenge) -> list[str]:
+    """The factors a SELECT_CHALLENGE offers (Cognito's ``AvailableChallenges``)."""
+    try:
+        offered = json.loads(challenge.parameters.get("AVAILABLE_CHALLENGES") or "[]")
+    except ValueError:
+        return []
+    return [str(item) for item in offered] if isinstance(offered, list) else []
+
+
+def _device_unknown(err: BaseException) -> bool:
+    """Cognito does not know the device key sent (Amplify's test: not found, "device")."""
+    return error_code(err) == "ResourceNotFoundException" and "device" in str(err).lower()
 
 
 def _parameters(reply: Mapping[str, Any]) -> dict[str, str]:

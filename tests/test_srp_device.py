@@ -11,6 +11,7 @@ node and the package are installed (``npm install --prefix tests/js``).
 from __future__ import annotations
 
 import base64
+import hmac
 import json
 import os
 import shutil
@@ -196,3 +197,35 @@ def test_live_amplify_agrees_on_fresh_devices() -> None:
         srp_a, claim = _our_claim(case)
         assert srp_a == answer["srp_a_hex"]
         assert claim["PASSWORD_CLAIM_SIGNATURE"] == answer["signature"]
+
+
+# -- the stack's server-side SRP accepts our device proof ----------------------------------------
+
+
+def test_device_proof_verifies_against_the_server_arithmetic() -> None:
+    from scribeauth.local import srp_server
+
+    group, key = "-Xy12AbCd", "eu-west-2_" + os.urandom(16).hex()
+    password = srp.new_device_password(os.urandom)
+    config = srp.device_verifier(group, key, password, srp.new_device_salt(os.urandom))
+    verifier = int.from_bytes(base64.b64decode(config["PasswordVerifier"]), "big")
+    salt_hex = base64.b64decode(config["Salt"]).hex()
+    server = srp_server.ServerExchange(
+        verifier=verifier, private_b=int.from_bytes(os.urandom(32), "big")
+    )
+    a, big_a = srp.generate_a(os.urandom)
+    block = base64.b64encode(os.urandom(48)).decode()
+    now = datetime.now(timezone.utc)
+    claim = srp.device_claim(
+        group, key, password, a, big_a, format(server.public_b, "x"), salt_hex, block, now
+    )
+    session_key = server.session_key(big_a)
+    assert session_key is not None
+    # The server's message for a device: group key and device key where pool name and user go.
+    message = group.encode() + key.encode() + base64.b64decode(block) + claim["TIMESTAMP"].encode()
+    expected = base64.b64encode(hmac.new(session_key, message, "sha256").digest()).decode()
+    assert claim["PASSWORD_CLAIM_SIGNATURE"] == expected
+    wrong = srp.device_claim(
+        group, key, password + "x", a, big_a, format(server.public_b, "x"), salt_hex, block, now
+    )
+    assert wrong["PASSWORD_CLAIM_SIGNATURE"] != expected

@@ -1,0 +1,124 @@
+"""Remembered devices (Cognito device tracking), the way Amplify's Cognito client does them.
+
+- After a sign-in whose reply carries ``NewDeviceMetadata``, the device is confirmed
+  (``ConfirmDevice``) with an SRP verifier made from a fresh random device password and the
+  device group key (:func:`confirm`). Cognito then says whether to ask the user to remember it
+  (``UserConfirmationNecessary``: device tracking "user opt-in"); if so and the user agrees,
+  ``UpdateDeviceStatus`` marks it remembered.
+- Every later sign-in and refresh sends the device key; when Cognito answers a sign-in with
+  ``DEVICE_SRP_AUTH``, :func:`answer_device_srp` proves the device holds its password, with a
+  fresh SRP secret each attempt.
+
+The device password lives in :class:`~scribeauth.models.RememberedDevice` (kept in the profile's
+cache by :mod:`scribeauth.cache`) and in the locals here, nowhere else.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from . import srp
+from .errors import UnknownException
+from .models import RememberedDevice
+from .user_pool import UserPoolClient
+
+__all__ = ["NewDevice", "answer_device_srp", "confirm", "device_name", "new_device_of"]
+
+
+@dataclass(frozen=True)
+class NewDevice:
+    """``NewDeviceMetadata`` of a sign-in reply: a device Cognito wants confirmed."""
+
+    key: str
+    group_key: str
+
+
+def new_device_of(result: Mapping[str, Any]) -> NewDevice | None:
+    """The ``NewDeviceMetadata`` in an ``AuthenticationResult``, or None."""
+    metadata = result.get("NewDeviceMetadata")
+    if not isinstance(metadata, Mapping):
+        return None
+    key, group = metadata.get("DeviceKey"), metadata.get("DeviceGroupKey")
+    if not isinstance(key, str) or not key or not isinstance(group, str) or not group:
+        return None
+    return NewDevice(key=key, group_key=group)
+
+
+def device_name() -> str:
+    """The name ``scribeauth devices`` shows for this machine."""
+    try:
+        host = socket.gethostname()
+    except OSError:
+        host = ""
+    return f"scribeauth on {host}" if host else "scribeauth"
+
+
+def confirm(
+    pool: UserPoolClient,
+    access_token: str,
+    new: NewDevice,
+    random_bytes: Callable[[int], bytes],
+    name: str | None = None,
+) -> tuple[RememberedDevice, bool]:
+    """ConfirmDevice with a verifier from a fresh random device password.
+
+    Returns:
+        The device to keep, and whether the user pool wants the user asked to remember it.
+    """
+    password = srp.new_device_password(random_bytes)
+    salt = srp.new_device_salt(random_bytes)
+    config = srp.device_verifier(new.group_key, new.key, password, salt)
+    ask = pool.confirm_device(access_token, new.key, config, name or device_name())
+    return RememberedDevice(key=new.key, group_key=new.group_key, password=password), ask
+
+
+def answer_device_srp(
+    pool: UserPoolClient,
+    device: RememberedDevice,
+    username: str,
+    session: str,
+    now: Callable[[], datetime],
+    random_bytes: Callable[[int], bytes],
+) -> dict[str, Any]:
+    """Answers ``DEVICE_SRP_AUTH`` then ``DEVICE_PASSWORD_VERIFIER``; returns Cognito's reply.
+
+    Args:
+        pool: the app client.
+        device: the remembered device Cognito asked about.
+        username: the internal username (``USER_ID_FOR_SRP`` / the challenge's ``USERNAME``).
+        session: the session of the ``DEVICE_SRP_AUTH`` challenge.
+        now: the clock for the claim's timestamp.
+        random_bytes: randomness for a fresh SRP secret (one per attempt).
+    """
+    a, big_a = srp.generate_a(random_bytes)
+    reply = pool.respond_to_auth_challenge(
+        "DEVICE_SRP_AUTH",
+        session,
+        {"USERNAME": username, "DEVICE_KEY": device.key, "SRP_A": srp.srp_a_hex(big_a)},
+    )
+    params = reply.get("ChallengeParameters")
+    if reply.get("ChallengeName") != "DEVICE_PASSWORD_VERIFIER" or not isinstance(params, Mapping):
+        raise UnknownException(
+            "Cognito answered DEVICE_SRP_AUTH without a DEVICE_PASSWORD_VERIFIER challenge; "
+            "sign in again"
+        )
+    try:
+        srp_b, salt, block = params["SRP_B"], params["SALT"], params["SECRET_BLOCK"]
+    except KeyError as err:
+        raise UnknownException(
+            f"Cognito's DEVICE_PASSWORD_VERIFIER challenge lacks {err.args[0]}; sign in again"
+        ) from err
+    claim = srp.device_claim(
+        device.group_key, device.key, device.password, a, big_a, srp_b, salt, block, now()
+    )
+    user = str(params.get("USERNAME") or username)
+    next_session = reply.get("Session")
+    return pool.respond_to_auth_challenge(
+        "DEVICE_PASSWORD_VERIFIER",
+        next_session if isinstance(next_session, str) else session,
+        {"USERNAME": user, "DEVICE_KEY": device.key, **claim},
+    )
