@@ -29,6 +29,7 @@ from pathlib import Path
 from .errors import CacheError, ScribeAuthError
 from .fasthit import SUFFIX as _HIT_SUFFIX
 from .fasthit import safe_name as _safe_name
+from .files import write_atomic
 from .models import (
     AwsCredentials,
     Jwt,
@@ -441,44 +442,10 @@ class ProfileCache:
         self._write(self.hit_path, data)
 
     def _write(self, path: Path, data: bytes) -> None:
-        # os.urandom, not the secrets module: that import costs ~1 ms on the cache-hit path.
-        temp = path.with_name(f".{path.name}.{os.urandom(8).hex()}.tmp")
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY
         try:
-            fd = os.open(temp, flags, 0o600)
+            write_atomic(path, data, 0o600)
         except OSError as err:
             raise _unwritable(self.directory, err) from None
-        try:
-            try:
-                if hasattr(os, "fchmod"):
-                    os.fchmod(fd, 0o600)  # a umask may have taken bits we need
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(temp, path)
-        except OSError as err:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
-            raise _unwritable(self.directory, err) from None
-        self._sync_directory()
-
-    def _sync_directory(self) -> None:
-        # Makes the rename itself durable; not possible (nor needed) on Windows.
-        if sys.platform == "win32":
-            return
-        try:
-            fd = os.open(self.directory, os.O_RDONLY)
-        except OSError:
-            return
-        try:
-            os.fsync(fd)
-        except OSError:
-            pass
-        finally:
-            os.close(fd)
 
     def delete(self) -> bool:
         """Removes the cache file and its lock file.

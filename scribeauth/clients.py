@@ -8,6 +8,10 @@ right profile: ``AWS_ENDPOINT_URL``, ``AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDE
 
 Creating a client costs tens of milliseconds, so clients are kept per process, keyed by everything
 that changes what they talk to.
+
+For tests only, ``SCRIBEAUTH_TEST_MAX_BACKOFF`` (seconds) caps botocore's back-off between retries,
+so a test of a persistent failure still makes every attempt without sleeping through the real
+back-off. Users never set it: unset, botocore's own back-off applies unchanged.
 """
 
 from __future__ import annotations
@@ -23,6 +27,10 @@ __all__ = ["Service", "clear_cache", "make_client"]
 Service = Literal["cognito-idp", "cognito-identity"]
 
 USER_AGENT_EXTRA = "scribeauth/2.0.0"
+#: botocore's ``max_attempts`` counts retries: a first try and up to 4 retries.
+RETRIES = 4
+#: For tests only: the longest back-off between retries, in seconds (see the module docstring).
+TEST_MAX_BACKOFF_ENV = "SCRIBEAUTH_TEST_MAX_BACKOFF"
 
 # Anything here changes which endpoint or profile a new client would use.
 _ENV_KEYS = (
@@ -38,6 +46,7 @@ _ENV_KEYS = (
     "AWS_PROFILE",
     "AWS_DEFAULT_PROFILE",
     "HOME",
+    TEST_MAX_BACKOFF_ENV,
 )
 
 _lock = threading.Lock()
@@ -107,7 +116,7 @@ def make_client(service: Service, region: str, profile: str | None = None) -> An
         signature_version=UNSIGNED,
         connect_timeout=5,
         read_timeout=10,
-        retries={"mode": "standard", "max_attempts": 4},
+        retries={"mode": "standard", "max_attempts": RETRIES},
         user_agent_extra=USER_AGENT_EXTRA,
     )
     try:
@@ -124,9 +133,38 @@ def make_client(service: Service, region: str, profile: str | None = None) -> An
             f"cannot set up the {service} client for region {region!r}: {err}; "
             "check the region and the endpoint settings (AWS_ENDPOINT_URL*, `services`)"
         ) from err
+    cap = _test_max_backoff()
+    if cap is not None:
+        _cap_backoff(client, cap)
     with _lock:
         client = _clients.setdefault(key, client)
     return client
+
+
+def _test_max_backoff() -> float | None:
+    value = os.environ.get(TEST_MAX_BACKOFF_ENV)
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return seconds if seconds >= 0 else None
+
+
+def _cap_backoff(client: Any, seconds: float) -> None:
+    """Re-registers botocore's standard retry handler with its back-off capped at ``seconds``.
+
+    botocore's ``Config`` has no back-off setting; ``register_retry_handler`` builds the same
+    handler the client was given (attempts, quota, throttling detection), whose exponential
+    back-off takes its cap as ``max_backoff``. Only the cap differs.
+    """
+    from botocore.retries import standard
+
+    service = client.meta.service_model.service_id.hyphenize()
+    client.meta.events.unregister(f"needs-retry.{service}", unique_id=f"retry-config-{service}")
+    handler: Any = standard.register_retry_handler(client, max_attempts=RETRIES + 1)
+    handler._retry_policy._retry_backoff._max_backoff = seconds
 
 
 def clear_cache() -> None:

@@ -22,7 +22,6 @@ ones. ``scribeauth.Tokens`` is the 2.x dataclass; these TypedDicts live here.
 
 from __future__ import annotations
 
-import hashlib
 from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import datetime
@@ -41,7 +40,8 @@ from .errors import (
     UnknownException,
 )
 from .identity_pool import IdentityPoolClient
-from .login import SignIn, region_of
+from .ids import region_of, sha256_hex
+from .login import SignIn
 
 if TYPE_CHECKING:
     from botocore.awsrequest import AWSRequest
@@ -138,7 +138,7 @@ def _config(param: object) -> dict[str, str | None]:
 
 
 def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+    return sha256_hex(token.encode("utf-8"))
 
 
 def _remember(store: OrderedDict[str, Any], key: str, value: Any) -> None:

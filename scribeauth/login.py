@@ -31,7 +31,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -46,6 +45,16 @@ from .errors import (
     ScribeAuthError,
     ServiceError,
     UnknownException,
+)
+from .ids import (
+    AUTH_FLOWS,
+    CHOICE,
+    DEFAULT_REGION,
+    PASSWORD,
+    PREFERRED_CHALLENGES,
+    SRP,
+    USER_POOL_ID,
+    region_of,
 )
 from .models import Challenge, Jwt, RememberedDevice, Tokens
 from .user_pool import UserPoolClient, error_code, srp_not_enabled
@@ -65,13 +74,6 @@ __all__ = [
 
 _log = logging.getLogger(__name__)
 
-DEFAULT_REGION = "eu-west-2"
-SRP = "USER_SRP_AUTH"
-PASSWORD = "USER_PASSWORD_AUTH"  # noqa: S105 - a flow name, not a password
-CHOICE = "USER_AUTH"
-AUTH_FLOWS = (SRP, PASSWORD, CHOICE)
-#: What ``scribe_preferred_challenge`` may name for USER_AUTH (the first is the default).
-PREFERRED_CHALLENGES = ("PASSWORD_SRP", "PASSWORD", "EMAIL_OTP", "SMS_OTP")
 SUPPORTED_CHALLENGES = frozenset(
     {
         "NEW_PASSWORD_REQUIRED",
@@ -119,25 +121,6 @@ _ISSUER = "Scribe"
 
 def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def region_of(pool_id: str | None) -> str:
-    """The region in a user or identity pool id (``eu-west-2_...``, ``eu-west-2:...``).
-
-    Returns ``eu-west-2`` when no pool id is given (a bare client id, as in the 1.x API).
-
-    Raises:
-        ConfigError: the id does not look like a pool id.
-    """
-    if not pool_id:
-        return DEFAULT_REGION
-    region, sep, rest = pool_id.replace(":", "_", 1).partition("_")
-    if not sep or not rest or not re.fullmatch(r"[a-z]{2}(?:-[a-z]+)+-\d+", region):
-        raise ConfigError(
-            f"{pool_id!r} is not a pool id (REGION_ID, e.g. eu-west-2_AbCdEf123); "
-            "fix scribe_user_pool_id / scribe_identity_pool_id"
-        )
-    return region
 
 
 def can_revoke(tokens: Tokens) -> bool:
@@ -219,7 +202,7 @@ class SignIn:
             )
         if auth_flow == SRP and not user_pool_id:
             raise ConfigError("USER_SRP_AUTH needs the user pool id: set scribe_user_pool_id")
-        if user_pool_id and not re.fullmatch(r"[a-z0-9-]+_[0-9A-Za-z]+", user_pool_id):
+        if user_pool_id and not USER_POOL_ID.match(user_pool_id):
             raise ConfigError(
                 f"{user_pool_id!r} is not a user pool id (e.g. eu-west-2_AbCdEf123); "
                 "fix scribe_user_pool_id"

@@ -26,6 +26,7 @@ from .errors import (
     UnauthorizedException,
     UnknownException,
 )
+from .ids import user_pool_region
 from .models import Jwt
 
 __all__ = ["fetch_jwks", "issuer_url", "jwks_url", "verify"]
@@ -35,22 +36,12 @@ _ALGORITHMS = ["RS256"]  # all Cognito user pools sign with RS256
 _AUDIENCE_CLAIM = {"id": "aud", "access": "client_id"}
 
 
-def _region(user_pool_id: str) -> str:
-    region, sep, name = user_pool_id.partition("_")
-    if not sep or not region or not name:
-        raise ConfigError(
-            f"{user_pool_id!r} is not a user pool id (e.g. eu-west-2_AbCdEf123); "
-            "fix scribe_user_pool_id"
-        )
-    return region
-
-
 def issuer_url(user_pool_id: str) -> str:
     """The ``iss`` of the pool's tokens: ``https://cognito-idp.REGION.amazonaws.com/POOL``.
 
     The same whatever endpoint is used to reach Cognito.
     """
-    return f"https://cognito-idp.{_region(user_pool_id)}.amazonaws.com/{user_pool_id}"
+    return f"https://cognito-idp.{user_pool_region(user_pool_id)}.amazonaws.com/{user_pool_id}"
 
 
 def jwks_url(user_pool_id: str, endpoint_url: str | None = None) -> str:
@@ -68,7 +59,7 @@ def jwks_url(user_pool_id: str, endpoint_url: str | None = None) -> str:
     )
     if not endpoint:
         return f"{issuer_url(user_pool_id)}/.well-known/jwks.json"
-    _region(user_pool_id)
+    user_pool_region(user_pool_id)
     return f"{endpoint.rstrip('/')}/{user_pool_id}/.well-known/jwks.json"
 
 

@@ -31,4 +31,6 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
     # EC2 metadata lookups would wait on timeouts; nothing here runs on EC2.
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    # botocore's retries without the real back-off (every attempt still made; children inherit).
+    monkeypatch.setenv("SCRIBEAUTH_TEST_MAX_BACKOFF", "0")
     return home

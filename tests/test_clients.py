@@ -216,3 +216,55 @@ def test_bad_endpoint_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("AWS_ENDPOINT_URL", "not a url")
     with pytest.raises(ConfigError):
         clients.make_client("cognito-idp", REGION)
+
+
+def _sleeps(caplog: pytest.LogCaptureFixture) -> list[float]:
+    """The back-offs botocore's endpoint slept between attempts (it logs each one)."""
+    prefix = "Response received to retry, sleeping for "
+    return [
+        float(record.getMessage()[len(prefix) :].split()[0])
+        for record in caplog.records
+        if record.getMessage().startswith(prefix)
+    ]
+
+
+@pytest.mark.parametrize("cap", ["0", "0.02"])
+def test_the_test_backoff_knob_caps_every_sleep_but_keeps_every_attempt(
+    stack: LocalStack,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    cap: str,
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", stack.endpoint_url)
+    monkeypatch.setenv(clients.TEST_MAX_BACKOFF_ENV, cap)
+    caplog.set_level("DEBUG", logger="botocore.endpoint")
+    stack.faults.add("GetUser", "throttle", times=5)
+    with pytest.raises(botocore.exceptions.ClientError) as info:
+        clients.make_client("cognito-idp", REGION).get_user(AccessToken="not-a-token")
+    # botocore's own retry handler still decides: five attempts, then the throttling error.
+    assert info.value.response["Error"]["Code"] == "TooManyRequestsException"
+    assert stack.recorder.count("GetUser") == 5
+    sleeps = _sleeps(caplog)
+    assert len(sleeps) == 4
+    assert all(0 <= sleep <= float(cap) for sleep in sleeps)
+
+
+def test_without_the_knob_botocore_backs_off_as_it_always_does(
+    stack: LocalStack, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", stack.endpoint_url)
+    monkeypatch.delenv(clients.TEST_MAX_BACKOFF_ENV, raising=False)
+    caplog.set_level("DEBUG", logger="botocore.endpoint")
+    client = clients.make_client("cognito-idp", REGION)
+    seen: list[float] = []
+    for _ in range(3):
+        stack.faults.add("GetUser", "throttle", times=1)
+        caplog.clear()
+        with pytest.raises(botocore.exceptions.ClientError):
+            client.get_user(AccessToken="not-a-token")
+        seen += _sleeps(caplog)
+    # One retry per call, each a jittered share of botocore's 1-second first throttling back-off:
+    # three draws all under the tests' cap would be a 1-in-125,000 chance.
+    assert len(seen) == 3
+    assert all(sleep <= 1.0 for sleep in seen)
+    assert max(seen) > 0.02

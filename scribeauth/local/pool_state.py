@@ -1,0 +1,257 @@
+"""What the strict user pool keeps beside moto's backend, and the lookups every operation shares.
+
+moto keeps the pools, app clients, users, passwords and refresh-token maps; :class:`PoolState`
+adds what moto does not: per-user TOTP secrets, challenge sessions, SRP exchanges in flight, the
+codes "sent" by SMS or e-mail, and the token store. The operation modules (``auth_flows``,
+``challenges``, ``token_ops``, ``passwords``, ``devices``) each get one ``PoolState``; nothing here
+serves a call by itself. Not thread-safe: the user pool takes ``lock`` around every call.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from moto.cognitoidp.models import (
+    CognitoIdpUser,
+    CognitoIdpUserPool,
+    CognitoIdpUserPoolClient,
+    cognitoidp_backends,
+)
+
+from scribeauth.local import srp_server
+from scribeauth.local.cognito_rules import (
+    EXPIRED_SESSION,
+    INVALID_SESSION,
+    CognitoError,
+    invalid,
+    not_authorized,
+)
+from scribeauth.local.token_store import TokenStore
+
+SESSION_SECONDS = 180
+CODE_SECONDS = 3600
+MAX_CODE_ATTEMPTS = 3
+
+
+@dataclass
+class UserExtra:
+    """What moto does not keep about a user: TOTP secrets and e-mail MFA."""
+
+    totp_secret: str | None = field(default=None, repr=False)
+    pending_totp_secret: str | None = field(default=None, repr=False)
+    email_mfa: bool = False
+
+
+@dataclass
+class AuthSession:
+    """One challenge in flight: who, which challenge, until when (the ``Session`` string)."""
+
+    pool_id: str
+    client_id: str
+    username: str
+    challenge: str
+    expires_at: float
+    stage: str = ""
+    code: str | None = field(default=None, repr=False)
+    secret: str | None = field(default=None, repr=False)
+    choices: tuple[str, ...] = ()
+    attempts: int = 0
+    device_key: str | None = None
+
+
+@dataclass
+class SrpState:
+    """One SRP exchange in flight, keyed by its ``SECRET_BLOCK``."""
+
+    pool_id: str
+    client_id: str
+    user_id_for_srp: str
+    known: bool
+    exchange: srp_server.ServerExchange
+    public_a: int = field(repr=False)
+    expires_at: float
+    device_key: str | None = None
+
+
+@dataclass
+class Code:
+    """A code sent for ForgotPassword, with its expiry."""
+
+    value: str = field(repr=False)
+    expires_at: float
+
+
+class PoolState:
+    """The strict pool's own state for one stack, and the lookups shared by its operations.
+
+    Args:
+        account_id: the moto account this stack's pools live in (one per stack).
+        region: the stack's region.
+        now: the stack clock (epoch seconds).
+        token_lifetime: id/access token lifetime in seconds (may be changed at runtime).
+    """
+
+    def __init__(
+        self, *, account_id: str, region: str, now: Callable[[], float], token_lifetime: int = 3600
+    ) -> None:
+        self.account_id = account_id
+        self.region = region
+        self.now = now
+        self.tokens = TokenStore(now, token_lifetime)
+        self.lock = threading.RLock()
+        self.extras: dict[tuple[str, str], UserExtra] = {}
+        self.sessions: dict[str, AuthSession] = {}
+        self.srp: dict[str, SrpState] = {}
+        self.last_codes: dict[tuple[str, str], str] = {}
+        self.reset_codes: dict[tuple[str, str], Code] = {}
+
+    @property
+    def token_lifetime(self) -> int:
+        """Id/access token lifetime in seconds."""
+        return self.tokens.token_lifetime
+
+    @token_lifetime.setter
+    def token_lifetime(self, seconds: int) -> None:
+        self.tokens.token_lifetime = seconds
+
+    # ----------------------------------------------------------------------------- lookups
+    @property
+    def backend(self) -> Any:
+        """moto's cognito-idp backend for this stack's account and region."""
+        return cognitoidp_backends[self.account_id][self.region]
+
+    def pool(self, pool_id: str) -> CognitoIdpUserPool:
+        """A pool of this stack by id (KeyError if unknown)."""
+        pool: CognitoIdpUserPool = self.backend.user_pools[pool_id]
+        return pool
+
+    def client(self, client_id: Any) -> tuple[CognitoIdpUserPool, CognitoIdpUserPoolClient]:
+        """The pool and app client of ``client_id``; ResourceNotFound when unknown."""
+        if not isinstance(client_id, str) or not client_id:
+            raise invalid("Missing required parameter ClientId")
+        for pool in self.backend.user_pools.values():
+            if client_id in pool.clients:
+                return pool, pool.clients[client_id]
+        raise CognitoError(
+            "ResourceNotFoundException", f"User pool client {client_id} does not exist."
+        )
+
+    def owns_client(self, client_id: str) -> bool:
+        """Whether ``client_id`` is an app client of one of this stack's pools."""
+        return any(client_id in pool.clients for pool in self.backend.user_pools.values())
+
+    @staticmethod
+    def resolve_user(pool: CognitoIdpUserPool, typed: str) -> CognitoIdpUser | None:
+        """The user a typed sign-in name means: the user name, or a verified e-mail alias."""
+        user: CognitoIdpUser | None = pool.users.get(typed)
+        if user is not None:
+            return user
+        aliases = set(pool.extended_config.get("AliasAttributes") or []) | set(
+            pool.extended_config.get("UsernameAttributes") or []
+        )
+        if "email" in aliases and "@" in typed:
+            for candidate in pool.users.values():
+                attrs = candidate.attribute_lookup
+                if str(attrs.get("email", "")).lower() == typed.lower() and (
+                    str(attrs.get("email_verified", "")).lower() == "true"
+                    or "email" in (pool.extended_config.get("UsernameAttributes") or [])
+                ):
+                    return candidate
+        return None
+
+    def user_state(self, pool_id: str, username: str) -> UserExtra:
+        """The strict pool's own state for a user (created empty on first use)."""
+        with self.lock:
+            return self.extras.setdefault((pool_id, username), UserExtra())
+
+    def last_code(self, username: str, pool_id: str | None = None) -> str | None:
+        """The last SMS / e-mail code "sent" to a user (MFA, sign-in or forgot-password), or None.
+
+        Args:
+            username: the internal user name (or an e-mail alias).
+            pool_id: which pool; by default the first of this stack's pools that knows the user.
+        """
+        with self.lock:
+            for pool in self.backend.user_pools.values():
+                if pool_id is not None and pool.id != pool_id:
+                    continue
+                user = self.resolve_user(pool, username)
+                if user is not None and (pool.id, user.username) in self.last_codes:
+                    return self.last_codes[(pool.id, user.username)]
+            return None
+
+    def record_code(self, pool: CognitoIdpUserPool, user: CognitoIdpUser, code: str) -> None:
+        """Remember a code "sent" to a user (readable with ``last_code``)."""
+        self.last_codes[(pool.id, user.username)] = code
+
+    def user_for_access_token(self, token: str) -> tuple[CognitoIdpUserPool, CognitoIdpUser]:
+        """The pool and user behind a live access token; NotAuthorized if expired or revoked."""
+        record = self.tokens.access_record(token)
+        pool = self.pool(record.pool_id)
+        user = pool.users.get(record.username)
+        if user is None:
+            raise not_authorized("User does not exist.")
+        return pool, user
+
+    # ----------------------------------------------------------------------------- sessions
+    def new_session(self, session: AuthSession) -> str:
+        """Store a challenge session; returns the opaque ``Session`` string."""
+        token = base64.urlsafe_b64encode(secrets.token_bytes(96)).decode()
+        self.sessions[token] = session
+        return token
+
+    def open_session(
+        self, token: Any, client_id: str, challenge: str, stage: str = ""
+    ) -> AuthSession:
+        """The live session ``token`` for this client and challenge, or NotAuthorized."""
+        if not isinstance(token, str) or not token:
+            raise invalid("Missing required parameter Session")
+        session = self.sessions.get(token)
+        if session is None or session.client_id != client_id:
+            raise not_authorized(INVALID_SESSION)
+        if self.now() >= session.expires_at:
+            del self.sessions[token]
+            raise not_authorized(EXPIRED_SESSION)
+        if session.challenge != challenge or session.stage != stage:
+            raise not_authorized(INVALID_SESSION)
+        return session
+
+    def wrong_code(self, token: str, session: AuthSession) -> None:
+        """Count a wrong code; the session dies after ``MAX_CODE_ATTEMPTS``."""
+        session.attempts += 1
+        if session.attempts >= MAX_CODE_ATTEMPTS:
+            self.sessions.pop(token, None)
+
+    def challenge(
+        self,
+        pool: CognitoIdpUserPool,
+        client: CognitoIdpUserPoolClient,
+        user: CognitoIdpUser,
+        name: str,
+        params: dict[str, str],
+        *,
+        code: str | None = None,
+        choices: tuple[str, ...] = (),
+        device_key: str | None = None,
+    ) -> dict[str, Any]:
+        """A challenge reply (``ChallengeName``, ``Session``, ``ChallengeParameters``)."""
+        session = AuthSession(
+            pool.id,
+            client.id,
+            user.username,
+            name,
+            self.now() + SESSION_SECONDS,
+            code=code,
+            choices=choices,
+            device_key=device_key,
+        )
+        return {
+            "ChallengeName": name,
+            "Session": self.new_session(session),
+            "ChallengeParameters": {**params, "USER_ID_FOR_SRP": user.username},
+        }
