@@ -10,7 +10,9 @@
   fresh SRP secret each attempt.
 
 The device password lives in :class:`~scribeauth.models.RememberedDevice` (kept in the profile's
-cache by :mod:`scribeauth.cache`) and in the locals here, nowhere else.
+cache by :mod:`scribeauth.cache`, in a file of its own that ``logout`` keeps) and in the locals
+here, nowhere else. A failure to confirm or remember a device never fails the sign-in: it is a
+warning, and the next sign-in offers the device again.
 """
 
 from __future__ import annotations
@@ -19,14 +21,25 @@ import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import srp
-from .errors import UnknownException
-from .models import RememberedDevice
+from .errors import ScribeAuthError, UnknownException
+from .models import RememberedDevice, Tokens
 from .user_pool import UserPoolClient
 
-__all__ = ["NewDevice", "answer_device_srp", "confirm", "device_name", "new_device_of"]
+if TYPE_CHECKING:
+    from .cache import ProfileCache
+    from .login import SignIn
+
+__all__ = [
+    "NewDevice",
+    "answer_device_srp",
+    "confirm",
+    "device_name",
+    "new_device_of",
+    "settle_device",
+]
 
 
 @dataclass(frozen=True)
@@ -122,3 +135,61 @@ def answer_device_srp(
         next_session if isinstance(next_session, str) else session,
         {"USERNAME": user, "DEVICE_KEY": device.key, **claim},
     )
+
+
+def settle_device(
+    client: SignIn,
+    tokens: Tokens,
+    cache: ProfileCache,
+    *,
+    remember: bool | None,
+    ask: Callable[[], bool] | None,
+    warn: Callable[[str], None],
+) -> RememberedDevice | None:
+    """After a sign-in: the device bookkeeping Amplify does, without ever failing the sign-in.
+
+    Forgets a device Cognito no longer knew; confirms a new one (``NewDeviceMetadata``) and
+    keeps it in the cache; when the pool wants the user asked (device tracking "user opt-in"),
+    remembers it if ``remember`` says so, else if ``ask()`` (a terminal prompt) says yes.
+
+    Args:
+        client: the SignIn that just returned ``tokens``.
+        tokens: the new tokens (their access token confirms the device).
+        cache: the profile's cache (the device is saved there, 0600).
+        remember: the ``--remember-device`` flag / ``scribe_remember_device`` setting; None:
+            not given.
+        ask: asks the person whether to remember this device; None: no terminal (then the
+            device is confirmed but not remembered).
+        warn: where a failure is reported (one line, no secret).
+
+    Returns:
+        The device this machine now has for the user, or None.
+    """
+    if client.device_dropped:
+        cache.delete_device()
+    try:
+        found = client.confirm_new_device(tokens)
+    except ScribeAuthError as err:
+        warn(f"could not register this device with Cognito ({_why(err)}); signed in without it")
+        return client.device
+    if found is None:
+        return client.device
+    device, ask_user = found
+    try:
+        cache.save_device(device)
+    except ScribeAuthError as err:
+        warn(f"could not save this device ({_why(err)}); it will be offered again next time")
+        return None
+    if ask_user:
+        choice = remember if remember is not None else (ask() if ask is not None else False)
+        if choice:
+            try:
+                client.set_device_remembered(tokens.access_token, device.key, True)
+            except ScribeAuthError as err:
+                warn(f"could not remember this device at Cognito ({_why(err)})")
+    return device
+
+
+def _why(err: ScribeAuthError) -> str:
+    text = str(err)
+    return text if len(text) <= 160 else type(err).__name__
