@@ -2,8 +2,11 @@
 
 ``USER_SRP_AUTH`` with real server-side SRP-6a (see ``srp_server``), ``USER_PASSWORD_AUTH`` with a
 password check, the app client's ``ExplicitAuthFlows`` and ``SECRET_HASH``. Once the password is
-proven, the user's status decides what follows (NEW_PASSWORD_REQUIRED, MFA, tokens). An unknown
-user fails exactly like a wrong password.
+proven, the user's status decides what follows (NEW_PASSWORD_REQUIRED, device SRP for a
+remembered device, MFA, tokens). Five wrong passwords in a row lock the user out
+("Password attempts exceeded") for ``lockout_seconds`` or until an administrator resets the
+password. An unknown user fails like a wrong password when the app client's
+``PreventUserExistenceErrors`` is ENABLED, and with ``UserNotFoundException`` when it is LEGACY.
 """
 
 from __future__ import annotations
@@ -29,10 +32,14 @@ from scribeauth.local.cognito_rules import (
     CognitoError,
     allowed_flows,
     check_secret_hash,
+    hides_users,
     invalid,
     not_authorized,
+    rotation,
     srp_timestamp_ok,
+    user_not_found,
 )
+from scribeauth.local.devices import Devices
 from scribeauth.local.pool_state import SESSION_SECONDS, PoolState, SrpState
 
 Refresh = Callable[
@@ -46,12 +53,16 @@ class AuthFlows:
     Args:
         state: the pool's shared state.
         challenges: the MFA / new-password steps that follow a proven password.
+        devices: device SRP for a sign-in that names a remembered device.
         refresh: serves ``REFRESH_TOKEN_AUTH`` (pool, client, AuthParameters).
     """
 
-    def __init__(self, state: PoolState, challenges: Challenges, refresh: Refresh) -> None:
+    def __init__(
+        self, state: PoolState, challenges: Challenges, devices: Devices, refresh: Refresh
+    ) -> None:
         self.state = state
         self.challenges = challenges
+        self.devices = devices
         self.refresh = refresh
 
     def initiate_auth(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -61,6 +72,9 @@ class AuthFlows:
         auth = params.get("AuthParameters") or {}
         allowed = allowed_flows(client)
         if flow in ("REFRESH_TOKEN_AUTH", "REFRESH_TOKEN"):
+            if rotation(client)[0]:
+                # A rotating client refreshes only with GetTokensFromRefreshToken.
+                raise invalid("REFRESH_TOKEN_AUTH flow not enabled for this client")
             if "REFRESH_TOKEN_AUTH" not in allowed:
                 raise invalid("REFRESH_TOKEN_AUTH is not enabled for the client.")
             return self.refresh(pool, client, auth)
@@ -83,18 +97,30 @@ class AuthFlows:
             raise invalid("Missing required parameter USERNAME")
         check_secret_hash(client, auth.get("SECRET_HASH"), [typed])
         user = self.state.resolve_user(pool, typed)
+        if user is None and not hides_users(client):
+            raise user_not_found()
+        device_key = auth.get("DEVICE_KEY")
+        device_key = device_key if isinstance(device_key, str) else None
         if flow == "USER_PASSWORD_AUTH":
             password = auth.get("PASSWORD")
             if not isinstance(password, str):
                 raise invalid("Missing required parameter PASSWORD")
-            if (
-                user is None
-                or user.password is None
-                or not hmac.compare_digest(user.password.encode(), password.encode())
-            ):
-                raise not_authorized()
-            return self.after_password(pool, client, user)
-        return self.srp_start(pool, client, typed, user, auth.get("SRP_A"))
+            self.check_password(pool, user, password)
+            assert user is not None
+            return self.after_password(pool, client, user, device_key)
+        return self.srp_start(pool, client, typed, user, auth.get("SRP_A"), device_key)
+
+    def check_password(
+        self, pool: CognitoIdpUserPool, user: CognitoIdpUser | None, password: str
+    ) -> None:
+        """Refuse a wrong password (counting it) or a locked-out user."""
+        if user is None or user.password is None:
+            raise not_authorized()
+        self.state.check_lockout(pool, user)
+        if not hmac.compare_digest(user.password.encode(), password.encode()):
+            self.state.password_failed(pool, user)
+            raise not_authorized()
+        self.state.password_ok(pool, user)
 
     # ----------------------------------------------------------------------------- SRP
     def srp_start(
@@ -104,6 +130,7 @@ class AuthFlows:
         typed: str,
         user: CognitoIdpUser | None,
         srp_a: Any,
+        device_key: str | None = None,
     ) -> dict[str, Any]:
         """The PASSWORD_VERIFIER challenge for a client's ``SRP_A``."""
         if not isinstance(srp_a, str) or not srp_a:
@@ -133,6 +160,7 @@ class AuthFlows:
             exchange,
             public_a,
             self.state.now() + SESSION_SECONDS,
+            device_key=device_key,
         )
         return {
             "ChallengeName": "PASSWORD_VERIFIER",
@@ -168,21 +196,30 @@ class AuthFlows:
         timestamp = str(answers["TIMESTAMP"])
         if not srp_timestamp_ok(timestamp, now):
             raise not_authorized()
+        user = pool.users.get(state.user_id_for_srp) if state.known else None
+        if user is None:
+            raise not_authorized()
+        self.state.check_lockout(pool, user)
         key = state.exchange.session_key(state.public_a)
         if key is None:
             raise not_authorized()
         expected = srp_server.claim_signature(key, pool.id, state.user_id_for_srp, block, timestamp)
         signature = str(answers["PASSWORD_CLAIM_SIGNATURE"])
-        if not hmac.compare_digest(expected.encode(), signature.encode()) or not state.known:
+        if not hmac.compare_digest(expected.encode(), signature.encode()):
+            self.state.password_failed(pool, user)
             raise not_authorized()
-        user = pool.users.get(state.user_id_for_srp)
-        if user is None:
-            raise not_authorized()
-        return self.after_password(pool, client, user)
+        self.state.password_ok(pool, user)
+        device_key = answers.get("DEVICE_KEY")
+        device_key = device_key if isinstance(device_key, str) else state.device_key
+        return self.after_password(pool, client, user, device_key)
 
     # ----------------------------------------------------------------------------- after password
     def after_password(
-        self, pool: CognitoIdpUserPool, client: CognitoIdpUserPoolClient, user: CognitoIdpUser
+        self,
+        pool: CognitoIdpUserPool,
+        client: CognitoIdpUserPoolClient,
+        user: CognitoIdpUser,
+        device_key: str | None = None,
     ) -> dict[str, Any]:
         """What a proven password leads to: a status error, NEW_PASSWORD_REQUIRED, MFA, tokens."""
         if not user.enabled:
@@ -203,5 +240,9 @@ class AuthFlows:
                 user,
                 "NEW_PASSWORD_REQUIRED",
                 {"requiredAttributes": "[]", "userAttributes": json.dumps(attrs)},
+                device_key=device_key,
             )
-        return self.challenges.mfa_or_tokens(pool, client, user)
+        device_challenge = self.devices.challenge_for(pool, client, user, device_key)
+        if device_challenge is not None:
+            return device_challenge
+        return self.challenges.mfa_or_tokens(pool, client, user, device_key)

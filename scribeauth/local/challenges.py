@@ -3,7 +3,8 @@
 NEW_PASSWORD_REQUIRED (with the pool's password policy), SOFTWARE_TOKEN_MFA (a random TOTP secret
 per user), SMS_MFA and EMAIL_OTP (codes readable via ``last_code``), SELECT_MFA_TYPE and
 MFA_SETUP (``AssociateSoftwareToken`` / ``VerifySoftwareToken``, with a session or an access
-token). Sessions expire, are single-use, and die after three wrong codes.
+token); the passwordless EMAIL_OTP / SMS_OTP codes of ``USER_AUTH`` are answered here too.
+Sessions expire, are single-use, and die after three wrong codes.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ MFA_CHALLENGES = frozenset(
         "SOFTWARE_TOKEN_MFA",
         "SMS_MFA",
         "EMAIL_OTP",
+        "SMS_OTP",
         "SELECT_MFA_TYPE",
         "MFA_SETUP",
     }
@@ -48,6 +50,7 @@ _CODE_KEYS = {
     "SOFTWARE_TOKEN_MFA": "SOFTWARE_TOKEN_MFA_CODE",
     "SMS_MFA": "SMS_MFA_CODE",
     "EMAIL_OTP": "EMAIL_OTP_CODE",
+    "SMS_OTP": "SMS_OTP_CODE",
 }
 
 # Issues the tokens of a finished sign-in: (pool, client, user, session device key) -> reply.
@@ -186,21 +189,24 @@ class Challenges:
         """The challenge ``name`` (SOFTWARE_TOKEN_MFA, SMS_MFA, EMAIL_OTP), sending a code."""
         if name == "SOFTWARE_TOKEN_MFA":
             return self.state.challenge(pool, client, user, name, {}, device_key=device_key)
-        code, params = self.send_code(pool, user, "SMS" if name == "SMS_MFA" else "EMAIL")
+        medium = "SMS" if name == "SMS_MFA" else "EMAIL"
+        code, params = self.send_code(pool, user, medium, purpose=name)
         return self.state.challenge(
             pool, client, user, name, params, code=code, device_key=device_key
         )
 
     def send_code(
-        self, pool: CognitoIdpUserPool, user: CognitoIdpUser, medium: str
+        self, pool: CognitoIdpUserPool, user: CognitoIdpUser, medium: str, *, purpose: str
     ) -> tuple[str, dict[str, str]]:
         """Send a fresh code ("by SMS or e-mail"); returns it and the delivery parameters."""
         code = new_code()
-        self.state.record_code(pool, user, code)
         if medium == "SMS":
             where = str(user.attribute_lookup.get("phone_number", "+00000000000"))
         else:
             where = str(user.attribute_lookup.get("email", "unknown@example.com"))
+        self.state.record_code(
+            pool, user, code, purpose=purpose, medium=medium, destination=mask_destination(where)
+        )
         return code, {
             "CODE_DELIVERY_DELIVERY_MEDIUM": medium,
             "CODE_DELIVERY_DESTINATION": mask_destination(where),

@@ -157,3 +157,33 @@ def mask_destination(value: str) -> str:
         local, domain = value.split("@", 1)
         return f"{local[:1]}***@{domain[:1]}***"
     return "+" + "*" * max(len(value) - 5, 0) + value[-4:]
+
+
+def user_not_found() -> CognitoError:
+    """``UserNotFoundException``: what a LEGACY app client says about an unknown user."""
+    return CognitoError("UserNotFoundException", "User does not exist.")
+
+
+def hides_users(client: CognitoIdpUserPoolClient) -> bool:
+    """Whether the client's ``PreventUserExistenceErrors`` is ENABLED (LEGACY when unset)."""
+    return client.extended_config.get("PreventUserExistenceErrors") == "ENABLED"
+
+
+def rotation(client: CognitoIdpUserPoolClient) -> tuple[bool, int]:
+    """The client's refresh-token rotation: (enabled, ``RetryGracePeriodSeconds`` 0-60)."""
+    config = client.extended_config.get("RefreshTokenRotation") or {}
+    grace = config.get("RetryGracePeriodSeconds", 0)
+    grace = grace if isinstance(grace, int) and not isinstance(grace, bool) else 0
+    return config.get("Feature") == "ENABLED", min(max(grace, 0), 60)
+
+
+def device_config(pool: CognitoIdpUserPool) -> dict[str, Any] | None:
+    """The pool's ``DeviceConfiguration`` (device tracking on), or None (off)."""
+    config = pool.extended_config.get("DeviceConfiguration")
+    return dict(config) if isinstance(config, dict) else None
+
+
+def first_factors(pool: CognitoIdpUserPool) -> list[str]:
+    """The pool's ``SignInPolicy.AllowedFirstAuthFactors`` (``PASSWORD`` when unset)."""
+    policy = pool.extended_config.get("Policies", {}).get("SignInPolicy", {})
+    return list(policy.get("AllowedFirstAuthFactors") or ["PASSWORD"])

@@ -13,7 +13,10 @@ another pool, or an expired one. This service checks what the real one checks:
 
 Identity ids are stable per (provider, ``sub``); credentials are fresh random ones on every call,
 remembered in :attr:`IdentityPoolService.issued` so the gateway can verify requests signed with
-them. Error types and messages are those Cognito sends (``{"__type": ..., "message": ...}``).
+them. ``GetOpenIdToken`` answers an OpenID token for an identity (issuer
+``https://cognito-identity.amazonaws.com``, audience the identity pool, ten minutes), signed with
+the service's own key (:attr:`IdentityPoolService.openid_jwks`). Error types and messages are
+those Cognito sends (``{"__type": ..., "message": ...}``).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from typing import Any
 
 from joserfc import jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
+from joserfc.jwk import KeySet, RSAKey
 from joserfc.jws import extract_compact
 
 __all__ = [
@@ -49,6 +52,8 @@ _CUSTOM_ROLE_ARN = re.compile(r"arn:aws:iam::\d{12}:role/.+")
 _ACCESS_KEY_ALPHABET = string.ascii_uppercase + string.digits
 _SECRET_KEY_ALPHABET = string.ascii_letters + string.digits + "+/"
 _NOT_OIDC = "Invalid login token. Not a valid OpenId Connect identity token."
+OPENID_ISSUER = "https://cognito-identity.amazonaws.com"
+OPENID_TOKEN_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -125,8 +130,12 @@ class IdentityPoolService:
         jwks: Mapping[str, Any],
         now: Callable[[], float],
         credential_lifetime: int = 3600,
+        openid_key: RSAKey | None = None,
     ) -> None:
         self.identity_pool_id = identity_pool_id
+        self._openid_key: RSAKey = openid_key or RSAKey.generate_key(
+            2048, parameters={"kid": uuid.uuid4().hex, "use": "sig", "alg": "RS256"}, private=True
+        )
         self.region = region
         self.credential_lifetime = credential_lifetime
         self.issued: dict[str, IssuedCredentials] = {}
@@ -152,6 +161,11 @@ class IdentityPoolService:
         with self._lock:
             self._providers[f"{host}/{user_pool_id}"] = provider
 
+    @property
+    def openid_jwks(self) -> dict[str, Any]:
+        """The public keys that verify the OpenID tokens of ``GetOpenIdToken``."""
+        return {"keys": [self._openid_key.as_dict(private=False)]}
+
     def lookup(self, access_key_id: str) -> IssuedCredentials | None:
         """The credentials issued under ``access_key_id``, or None if there are none."""
         with self._lock:
@@ -162,10 +176,14 @@ class IdentityPoolService:
         handlers: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
             "GetId": self._get_id,
             "GetCredentialsForIdentity": self._get_credentials_for_identity,
+            "GetOpenIdToken": self._get_open_id_token,
         }
         handler = handlers.get(operation)
         if handler is None:
-            return 400, {"__type": "UnknownOperationException"}
+            return 400, {
+                "__type": "UnknownOperationException",
+                "message": f"The local identity pool does not serve {operation}.",
+            }
         try:
             return 200, handler(params)
         except IdentityPoolError as err:
@@ -198,6 +216,43 @@ class IdentityPoolService:
                 self._identity_by_login.setdefault(login, identity_id)
                 self._logins_by_identity[identity_id].add(login)
         return {"IdentityId": identity_id}
+
+    def _get_open_id_token(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        identity_id = self._owned_identity(params)
+        now = int(self._now())
+        with self._lock:
+            providers = sorted({name for name, _ in self._logins_by_identity[identity_id]})
+        claims = {
+            "iss": OPENID_ISSUER,
+            "sub": identity_id,
+            "aud": self.identity_pool_id,
+            "amr": ["authenticated", *providers],
+            "iat": now,
+            "exp": now + OPENID_TOKEN_SECONDS,
+        }
+        header = {"kid": str(self._openid_key.kid), "alg": "RS256", "typ": "JWS"}
+        token: str = jwt.encode(header, claims, self._openid_key)
+        return {"IdentityId": identity_id, "Token": token}
+
+    def _owned_identity(self, params: Mapping[str, Any]) -> str:
+        """The identity in ``params``, after its ``Logins`` proved who owns it."""
+        identity_id = params.get("IdentityId")
+        if not isinstance(identity_id, str) or not identity_id:
+            raise _invalid_parameter("IdentityId is required.")
+        with self._lock:
+            known = self._logins_by_identity.get(identity_id)
+            owners = None if known is None else frozenset(known)
+        if owners is None:
+            raise IdentityPoolError(
+                "ResourceNotFoundException", f"Identity '{identity_id}' not found."
+            )
+        logins = self._verified_logins(params.get("Logins"))
+        if not owners.intersection(logins):
+            raise _not_authorized(
+                "Logins don't match. Please include at least one valid login for this identity "
+                "or identity pool."
+            )
+        return identity_id
 
     def _get_credentials_for_identity(self, params: Mapping[str, Any]) -> dict[str, Any]:
         identity_id = params.get("IdentityId")

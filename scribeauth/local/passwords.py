@@ -1,7 +1,8 @@
 """Password calls: ``ChangePassword``, ``ForgotPassword`` and ``ConfirmForgotPassword``.
 
 New passwords meet the pool's policy; reset codes expire after an hour and are readable via
-``last_code``. An unknown user gets the same ForgotPassword answer as a known one.
+``last_code``. An unknown user gets the same answer as a known one when the app client's
+``PreventUserExistenceErrors`` is ENABLED, and ``UserNotFoundException`` when it is LEGACY.
 """
 
 from __future__ import annotations
@@ -15,12 +16,15 @@ from scribeauth.local.cognito_rules import (
     CognitoError,
     check_password_policy,
     check_secret_hash,
+    hides_users,
     invalid,
     mask_destination,
     new_code,
     not_authorized,
 )
 from scribeauth.local.pool_state import CODE_SECONDS, Code, PoolState
+
+USER_CLIENT_NOT_FOUND = "Username/client id combination not found."
 
 
 class Passwords:
@@ -60,6 +64,8 @@ class Passwords:
             raise invalid("Missing required parameter Username")
         check_secret_hash(client, params.get("SecretHash"), [typed])
         user = state.resolve_user(pool, typed)
+        if user is None and not hides_users(client):
+            raise CognitoError("UserNotFoundException", USER_CLIENT_NOT_FOUND)
         email = str(user.attribute_lookup.get("email", "")) if user else f"{typed}@example.com"
         if user is not None:
             if not email:
@@ -69,7 +75,14 @@ class Passwords:
                 )
             code = new_code()
             state.reset_codes[(pool.id, user.username)] = Code(code, state.now() + CODE_SECONDS)
-            state.record_code(pool, user, code)
+            state.record_code(
+                pool,
+                user,
+                code,
+                purpose="FORGOT_PASSWORD",
+                medium="EMAIL",
+                destination=mask_destination(email),
+            )
         # An unknown user gets the same answer (no user enumeration).
         return {
             "CodeDeliveryDetails": {
@@ -91,6 +104,8 @@ class Passwords:
             "CodeMismatchException", "Invalid verification code provided, please try again."
         )
         user = state.resolve_user(pool, typed)
+        if user is None and not hides_users(client):
+            raise CognitoError("UserNotFoundException", USER_CLIENT_NOT_FOUND)
         if user is None:
             raise mismatch
         stored = state.reset_codes.get((pool.id, user.username))

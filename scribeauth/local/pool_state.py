@@ -36,6 +36,9 @@ from scribeauth.local.token_store import TokenStore
 SESSION_SECONDS = 180
 CODE_SECONDS = 3600
 MAX_CODE_ATTEMPTS = 3
+MAX_PASSWORD_FAILURES = 5
+LOCKOUT_SECONDS = 900
+PASSWORD_ATTEMPTS_EXCEEDED = "Password attempts exceeded"  # noqa: S105 (a message)
 
 
 @dataclass
@@ -79,6 +82,36 @@ class SrpState:
 
 
 @dataclass
+class Device:
+    """A device Cognito tracks for a user (``NewDeviceMetadata``, then ``ConfirmDevice``)."""
+
+    pool_id: str
+    username: str
+    key: str
+    group_key: str
+    created: float
+    name: str | None = None
+    salt_hex: str | None = None
+    verifier: int | None = field(default=None, repr=False)
+    remembered: bool = False
+    last_modified: float = 0.0
+    last_authenticated: float = 0.0
+
+    @property
+    def confirmed(self) -> bool:
+        """Whether ConfirmDevice gave this device its SRP verifier."""
+        return self.verifier is not None
+
+
+@dataclass
+class Failures:
+    """Failed sign-ins of one user, and until when the user is locked out."""
+
+    count: int = 0
+    locked_until: float = 0.0
+
+
+@dataclass
 class Code:
     """A code sent for ForgotPassword, with its expiry."""
 
@@ -109,6 +142,11 @@ class PoolState:
         self.srp: dict[str, SrpState] = {}
         self.last_codes: dict[tuple[str, str], str] = {}
         self.reset_codes: dict[tuple[str, str], Code] = {}
+        self.devices: dict[str, Device] = {}
+        self.failures: dict[tuple[str, str], Failures] = {}
+        self.lockout_seconds: float = LOCKOUT_SECONDS
+        self.code_listeners: list[Callable[[dict[str, Any]], None]] = []
+        self.sent_codes: list[dict[str, Any]] = []
 
     @property
     def token_lifetime(self) -> int:
@@ -185,9 +223,55 @@ class PoolState:
                     return self.last_codes[(pool.id, user.username)]
             return None
 
-    def record_code(self, pool: CognitoIdpUserPool, user: CognitoIdpUser, code: str) -> None:
-        """Remember a code "sent" to a user (readable with ``last_code``)."""
+    def record_code(
+        self,
+        pool: CognitoIdpUserPool,
+        user: CognitoIdpUser,
+        code: str,
+        *,
+        purpose: str = "",
+        medium: str = "EMAIL",
+        destination: str = "",
+    ) -> None:
+        """Remember a code "sent" to a user (``last_code``, ``sent_codes``, the listeners)."""
         self.last_codes[(pool.id, user.username)] = code
+        sent = {
+            "user_pool_id": pool.id,
+            "username": user.username,
+            "purpose": purpose,
+            "medium": medium,
+            "destination": destination,
+            "code": code,
+            "sent_at": self.now(),
+        }
+        self.sent_codes.append(sent)
+        for listener in list(self.code_listeners):
+            listener(dict(sent))
+
+    # ----------------------------------------------------------------------------- lock-out
+    def check_lockout(self, pool: CognitoIdpUserPool, user: CognitoIdpUser) -> None:
+        """Refuse a sign-in of a locked-out user, whatever the password."""
+        failures = self.failures.get((pool.id, user.username))
+        if failures is None or not failures.locked_until:
+            return
+        if self.now() < failures.locked_until:
+            raise not_authorized(PASSWORD_ATTEMPTS_EXCEEDED)
+        del self.failures[(pool.id, user.username)]
+
+    def password_failed(self, pool: CognitoIdpUserPool, user: CognitoIdpUser) -> None:
+        """Count a wrong password; the fifth in a row locks the user out for a while."""
+        failures = self.failures.setdefault((pool.id, user.username), Failures())
+        failures.count += 1
+        if failures.count >= MAX_PASSWORD_FAILURES:
+            failures.locked_until = self.now() + self.lockout_seconds
+
+    def password_ok(self, pool: CognitoIdpUserPool, user: CognitoIdpUser) -> None:
+        """A right password clears the count of failures."""
+        self.failures.pop((pool.id, user.username), None)
+
+    def clear_lockout(self, pool_id: str, username: str) -> None:
+        """Forget a user's failures (an administrator reset the password)."""
+        self.failures.pop((pool_id, username), None)
 
     def user_for_access_token(self, token: str) -> tuple[CognitoIdpUserPool, CognitoIdpUser]:
         """The pool and user behind a live access token; NotAuthorized if expired or revoked."""

@@ -1,27 +1,37 @@
 """The fixed users and app clients every local stack starts with.
 
-Two user pools (``eu-west-2_...``):
+Three user pools (``eu-west-2_...``):
 
 - the main pool, MFA optional, users sign in by user name or by e-mail alias
-  (``AliasAttributes=["email"]``), with three app clients: ``public`` (SRP, password, refresh),
-  ``confidential`` (a client secret, all flows) and ``srp_disabled`` (password and refresh only);
-- ``mfa_required_pool``, MFA required, one public client, for gina's MFA_SETUP.
+  (``AliasAttributes=["email"]``) and choice-based (first factors PASSWORD, EMAIL_OTP, SMS_OTP),
+  with four app clients: ``public`` (SRP, password, refresh, USER_AUTH), ``confidential`` (a client
+  secret, all flows), ``srp_disabled`` (password and refresh only) and ``rotating`` (refresh-token
+  rotation, grace period 0: refresh only with GetTokensFromRefreshToken);
+- ``mfa_required_pool``, MFA required, one public client, for gina's MFA_SETUP;
+- ``devices_pool``, MFA optional, device tracking "user opt-in" with MFA skipped on remembered
+  devices, one public client, for hank.
 
-Users (passwords are throwaway local demo values; TOTP secrets are random per stack):
+Every seeded client has ``PreventUserExistenceErrors`` ENABLED (an app client created without it
+is LEGACY). Users (passwords are throwaway local demo values; TOTP secrets are random per stack;
+codes "sent" by SMS or e-mail: ``stack.codes()``, ``GET /_local/codes``, the console):
 
 =======  ==================================================================
 alice    no MFA
 bob      TOTP MFA
 carol    temporary password -> NEW_PASSWORD_REQUIRED
-dave     SMS MFA (``stack.user_pool.last_code("dave")``)
-erin     EMAIL_OTP (``stack.user_pool.last_code("erin")``)
+dave     SMS MFA
+erin     EMAIL_OTP MFA
 frank    TOTP and SMS -> SELECT_MFA_TYPE
 gina     in the MFA-required pool with no MFA -> MFA_SETUP
+hank     in the device-tracking pool, TOTP MFA -> NewDeviceMetadata, device SRP
+iris     no password: USER_AUTH with an e-mail or SMS code (SELECT_CHALLENGE)
+judy     no MFA, on the rotating client -> GetTokensFromRefreshToken
 =======  ==================================================================
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -37,6 +47,7 @@ ALL_FLOWS = [
     "ALLOW_USER_PASSWORD_AUTH",
     "ALLOW_REFRESH_TOKEN_AUTH",
 ]
+HIDE_USERS = {"PreventUserExistenceErrors": "ENABLED"}
 
 
 @dataclass(frozen=True)
@@ -50,7 +61,8 @@ class SeedUser:
         totp_secret: base32 TOTP secret when TOTP MFA is set up, else None.
         phone_number: for SMS MFA users.
         user_pool_id: the pool the user lives in.
-        client_id: a public app client of that pool.
+        client_id: the app client the user signs in with (a public one).
+        flow: what signing in as this user exercises (for people reading the user list).
     """
 
     username: str
@@ -60,11 +72,12 @@ class SeedUser:
     phone_number: str | None = None
     user_pool_id: str = ""
     client_id: str = ""
+    flow: str = ""
 
 
 @dataclass(frozen=True)
 class MfaRequiredPool:
-    """The second user pool, where MFA is required (gina's)."""
+    """A further user pool and its public client (gina's MFA-required pool, hank's devices)."""
 
     user_pool_id: str
     public_client_id: str
@@ -83,6 +96,8 @@ class Seed:
     identity_pool_id: str = ""
     users: Mapping[str, SeedUser] = field(default_factory=dict)
     mfa_required_pool: MfaRequiredPool = MfaRequiredPool("", "")
+    rotating_client_id: str = ""
+    devices_pool: MfaRequiredPool = MfaRequiredPool("", "")
 
     @property
     def provider_name(self) -> str:
@@ -197,12 +212,23 @@ def seed_stack(user_pool: StrictUserPool, identity_pool_id: str) -> Seed:
         "scribe-local",
         {"AliasAttributes": ["email"], "AutoVerifiedAttributes": ["email"]},
     )
+    policies = copy.deepcopy(main.extended_config.get("Policies", {}))
+    policies["SignInPolicy"] = {"AllowedFirstAuthFactors": ["PASSWORD", "EMAIL_OTP", "SMS_OTP"]}
+    main.extended_config["Policies"] = policies
     backend.set_user_pool_mfa_config(main.id, sms_config, {"Enabled": True}, "OPTIONAL")
     public = backend.create_user_pool_client(
-        main.id, False, {"ClientName": "public", "ExplicitAuthFlows": ALL_FLOWS}
+        main.id,
+        False,
+        {
+            "ClientName": "public",
+            "ExplicitAuthFlows": [*ALL_FLOWS, "ALLOW_USER_AUTH"],
+            **HIDE_USERS,
+        },
     )
     confidential = backend.create_user_pool_client(
-        main.id, True, {"ClientName": "confidential", "ExplicitAuthFlows": ALL_FLOWS}
+        main.id,
+        True,
+        {"ClientName": "confidential", "ExplicitAuthFlows": ALL_FLOWS, **HIDE_USERS},
     )
     srp_disabled = backend.create_user_pool_client(
         main.id,
@@ -210,13 +236,38 @@ def seed_stack(user_pool: StrictUserPool, identity_pool_id: str) -> Seed:
         {
             "ClientName": "srp-disabled",
             "ExplicitAuthFlows": ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+            **HIDE_USERS,
+        },
+    )
+    rotating = backend.create_user_pool_client(
+        main.id,
+        False,
+        {
+            "ClientName": "rotating",
+            "ExplicitAuthFlows": ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH"],
+            "RefreshTokenRotation": {"Feature": "ENABLED", "RetryGracePeriodSeconds": 0},
+            **HIDE_USERS,
         },
     )
 
     strict = backend.create_user_pool("scribe-local-mfa-required", {})
     backend.set_user_pool_mfa_config(strict.id, None, {"Enabled": True}, "ON")
     strict_client = backend.create_user_pool_client(
-        strict.id, False, {"ClientName": "public", "ExplicitAuthFlows": ALL_FLOWS}
+        strict.id, False, {"ClientName": "public", "ExplicitAuthFlows": ALL_FLOWS, **HIDE_USERS}
+    )
+
+    devices = backend.create_user_pool(
+        "scribe-local-devices",
+        {
+            "DeviceConfiguration": {
+                "ChallengeRequiredOnNewDevice": True,
+                "DeviceOnlyRememberedOnUserPrompt": True,
+            }
+        },
+    )
+    backend.set_user_pool_mfa_config(devices.id, None, {"Enabled": True}, "OPTIONAL")
+    devices_client = backend.create_user_pool_client(
+        devices.id, False, {"ClientName": "public", "ExplicitAuthFlows": ALL_FLOWS, **HIDE_USERS}
     )
 
     users: dict[str, SeedUser] = {}
@@ -231,6 +282,8 @@ def seed_stack(user_pool: StrictUserPool, identity_pool_id: str) -> Seed:
         totp: bool = False,
         sms: bool = False,
         email_mfa: bool = False,
+        passwordless: bool = False,
+        flow: str = "",
     ) -> None:
         password = (
             f"{name.capitalize()}-Temp0rary!" if temporary else f"{name.capitalize()}-Passw0rd!"
@@ -239,18 +292,40 @@ def seed_stack(user_pool: StrictUserPool, identity_pool_id: str) -> Seed:
         user = add_user(
             user_pool, pool_id, name, password, email=email, phone_number=phone, temporary=temporary
         )
+        if passwordless:
+            user.password = None
+            password = ""
         secret = enable_totp(user_pool, pool_id, user) if totp else None
         user.sms_mfa_enabled = sms
         user_pool.user_state(pool_id, name).email_mfa = email_mfa
-        users[name] = SeedUser(name, password, email, secret, phone, pool_id, client_id)
+        users[name] = SeedUser(name, password, email, secret, phone, pool_id, client_id, flow)
 
-    make("alice")
-    make("bob", totp=True)
-    make("carol", temporary=True)
-    make("dave", phone="+447700900004", sms=True)
-    make("erin", email_mfa=True)
-    make("frank", phone="+447700900006", totp=True, sms=True)
-    make("gina", pool_id=strict.id, client_id=strict_client.id)
+    make("alice", flow="SRP sign-in, no MFA")
+    make("bob", totp=True, flow="SRP, then SOFTWARE_TOKEN_MFA (TOTP)")
+    make("carol", temporary=True, flow="temporary password -> NEW_PASSWORD_REQUIRED")
+    make("dave", phone="+447700900004", sms=True, flow="SMS_MFA (code on the console)")
+    make("erin", email_mfa=True, flow="EMAIL_OTP MFA (code on the console)")
+    make("frank", phone="+447700900006", totp=True, sms=True, flow="SELECT_MFA_TYPE (TOTP, SMS)")
+    make(
+        "gina",
+        pool_id=strict.id,
+        client_id=strict_client.id,
+        flow="MFA-required pool, no MFA yet -> MFA_SETUP",
+    )
+    make(
+        "hank",
+        pool_id=devices.id,
+        client_id=devices_client.id,
+        totp=True,
+        flow="device tracking (opt-in): TOTP once, then device SRP",
+    )
+    make(
+        "iris",
+        phone="+447700900009",
+        passwordless=True,
+        flow="no password: USER_AUTH, EMAIL_OTP or SMS_OTP code",
+    )
+    make("judy", client_id=rotating.id, flow="rotating client: GetTokensFromRefreshToken")
 
     return Seed(
         region=region,
@@ -262,4 +337,29 @@ def seed_stack(user_pool: StrictUserPool, identity_pool_id: str) -> Seed:
         identity_pool_id=identity_pool_id,
         users=MappingProxyType(users),
         mfa_required_pool=MfaRequiredPool(strict.id, strict_client.id),
+        rotating_client_id=rotating.id,
+        devices_pool=MfaRequiredPool(devices.id, devices_client.id),
     )
+
+
+def snapshot_configs(user_pool: StrictUserPool) -> dict[str, Any]:
+    """The configuration of every pool and app client, to put back between tests."""
+    return {
+        pool.id: (
+            copy.deepcopy(pool.extended_config),
+            {cid: copy.deepcopy(c.extended_config) for cid, c in pool.clients.items()},
+        )
+        for pool in user_pool.backend.user_pools.values()
+    }
+
+
+def restore_configs(user_pool: StrictUserPool, snap: Mapping[str, Any]) -> None:
+    """Put pool and app-client configuration back as recorded (clients added since stay)."""
+    for pool_id, (pool_config, clients) in snap.items():
+        pool = user_pool.backend.user_pools.get(pool_id)
+        if pool is None:
+            continue
+        pool.extended_config = copy.deepcopy(pool_config)
+        for client_id, config in clients.items():
+            if client_id in pool.clients:
+                pool.clients[client_id].extended_config = copy.deepcopy(config)

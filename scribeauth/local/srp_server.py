@@ -9,7 +9,10 @@ its own, all reproduced here because clients must match them bit for bit:
   the pool id after ``_`` and ``username`` is ``USER_ID_FOR_SRP`` (the internal user name);
 - the session key is ``HKDF-SHA256(ikm=pad(S), salt=pad(u), info="Caldera Derived Key")[:16]``;
 - the client proves it with
-  ``HMAC-SHA256(K, poolname | USER_ID_FOR_SRP | secret_block | TIMESTAMP)``.
+  ``HMAC-SHA256(K, poolname | USER_ID_FOR_SRP | secret_block | TIMESTAMP)``;
+- device SRP (``DEVICE_SRP_AUTH``) is the same exchange with the device group key in place of the
+  pool name, the device key in place of the user name and the random device password that the
+  client chose at ``ConfirmDevice`` (the server only ever holds its verifier).
 
 No I/O here; randomness is passed in so tests can pin it.
 """
@@ -84,6 +87,19 @@ def claim_signature(
     message = (
         pool_name(user_pool_id).encode()
         + user_id_for_srp.encode()
+        + base64.b64decode(secret_block_b64)
+        + timestamp.encode()
+    )
+    return base64.b64encode(hmac.new(key, message, "sha256").digest()).decode()
+
+
+def device_claim_signature(
+    key: bytes, device_group_key: str, device_key: str, secret_block_b64: str, timestamp: str
+) -> str:
+    """The base64 ``PASSWORD_CLAIM_SIGNATURE`` of a ``DEVICE_PASSWORD_VERIFIER`` answer."""
+    message = (
+        device_group_key.encode()
+        + device_key.encode()
         + base64.b64decode(secret_block_b64)
         + timestamp.encode()
     )

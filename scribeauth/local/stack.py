@@ -4,7 +4,11 @@ Routing (one port):
 
 - ``X-Amz-Target: AWSCognitoIdentityProviderService.*`` -> the strict user pool;
 - ``X-Amz-Target: AWSCognitoIdentityService.*`` -> the identity pool;
-- ``GET /<user_pool_id>/.well-known/jwks.json`` -> the user pool's public keys;
+- ``GET /<user_pool_id>/.well-known/jwks.json`` -> the user pool's public keys (a key pair made
+  for this stack: a token signed with moto's published key is refused everywhere);
+- ``GET /_local/codes`` (every SMS / e-mail code "sent", newest last; ``?username=NAME`` for one
+  user's), ``GET /_local/users`` (the seed users, their pool, client and flow; no passwords) and
+  ``GET /_local/identity-pool/jwks.json`` (the keys of GetOpenIdToken's tokens);
 - anything else (``execute-api`` paths, STS ``GetCallerIdentity``) -> the gateway.
 
 Every request is first recorded (``stack.recorder``), then may meet an injected fault
@@ -27,16 +31,16 @@ import uuid
 from collections.abc import Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qs, parse_qsl
 
 from moto.cognitoidp.models import cognitoidp_backends
-from moto.utilities.utils import load_resource
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from scribeauth.local import seed as seeding
 from scribeauth.local.faults import Fault, Faults
 from scribeauth.local.gateway import Gateway
 from scribeauth.local.identity_pool import IdentityPoolService
+from scribeauth.local.pool_state import LOCKOUT_SECONDS
 from scribeauth.local.recorder import Recorder
 from scribeauth.local.user_pool import JSON_TYPE, TARGET_PREFIX, StrictUserPool
 
@@ -46,6 +50,7 @@ if TYPE_CHECKING:
 IDENTITY_PREFIX = "AWSCognitoIdentityService."
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 _JWKS_PATH = re.compile(r"^/(?P<pool>[\w-]+_[0-9A-Za-z]+)/\.well-known/jwks\.json$")
+LOCAL_PREFIX = "/_local/"
 _log = logging.getLogger(__name__)
 
 
@@ -98,12 +103,13 @@ class LocalStack:
         self.user_pool = StrictUserPool(
             account_id=self.account_id, region=region, now=self.now, token_lifetime=token_lifetime
         )
-        self.jwks: dict[str, Any] = load_resource("cognitoidp/resources/jwks-public.json")
+        self.jwks: dict[str, Any] = self.user_pool.tokens.jwks
         self.seed = seeding.seed_stack(self.user_pool, f"{region}:{uuid.uuid4()}")
         self._seed_snapshots = [
             seeding.snapshot(self.user_pool, user.user_pool_id, user.username)
             for user in self.seed.users.values()
         ]
+        self._config_snapshot = seeding.snapshot_configs(self.user_pool)
         self.identity_pool = IdentityPoolService(
             identity_pool_id=self.seed.identity_pool_id,
             region=region,
@@ -112,6 +118,7 @@ class LocalStack:
                 self.seed.public_client_id,
                 self.seed.confidential_client_id,
                 self.seed.srp_disabled_client_id,
+                self.seed.rotating_client_id,
             ],
             jwks=self.jwks,
             now=self.now,
@@ -120,6 +127,9 @@ class LocalStack:
         self.identity_pool.add_provider(
             self.seed.mfa_required_pool.user_pool_id,
             [self.seed.mfa_required_pool.public_client_id],
+        )
+        self.identity_pool.add_provider(
+            self.seed.devices_pool.user_pool_id, [self.seed.devices_pool.public_client_id]
         )
         self.gateway = Gateway(lookup=self.identity_pool.lookup, region=region, now=self.now)
         self._server: BaseWSGIServer | None = None
@@ -246,6 +256,17 @@ class LocalStack:
             username, password, email, secret, None, pool_id, self.seed.public_client_id
         )
 
+    def codes(self, username: str | None = None) -> list[dict[str, Any]]:
+        """Every SMS / e-mail code "sent" (MFA, sign-in, forgot-password), oldest first.
+
+        Each is a dict with ``user_pool_id``, ``username``, ``purpose`` (``SMS_MFA``,
+        ``EMAIL_OTP``, ``SMS_OTP``, ``FORGOT_PASSWORD``), ``medium``, ``destination`` (masked),
+        ``code`` and ``sent_at`` (stack clock). ``username``: only that user's.
+        """
+        with self.user_pool.lock:
+            sent = [dict(item) for item in self.user_pool.sent_codes]
+        return [item for item in sent if username is None or item["username"] == username]
+
     def reset(self) -> None:
         """Clear the recorder and the injected faults."""
         self.recorder.reset()
@@ -260,6 +281,10 @@ class LocalStack:
         with self.user_pool.lock:
             for snap in self._seed_snapshots:
                 seeding.restore(self.user_pool, snap)
+            seeding.restore_configs(self.user_pool, self._config_snapshot)
+            self.user_pool.devices.clear()
+            self.user_pool.failures.clear()
+            self.user_pool.lockout_seconds = LOCKOUT_SECONDS
 
     # ----------------------------------------------------------------------------- WSGI
     def _app(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -329,6 +354,9 @@ class LocalStack:
             return service, target.split(".", 1)[1], params if isinstance(params, dict) else {}
         if method == "GET" and _JWKS_PATH.match(path):
             return "jwks", "jwks", {}
+        if method == "GET" and path.startswith(LOCAL_PREFIX):
+            query = parse_qs(environ.get("QUERY_STRING", ""))
+            return "local", path, {k: v[-1] for k, v in query.items()}
         form: dict[str, Any] = {}
         if "form-urlencoded" in environ.get("CONTENT_TYPE", ""):
             form = dict(parse_qsl(body.decode("utf-8", "replace")))
@@ -348,11 +376,39 @@ class LocalStack:
             if status != 200 and "__type" in reply:
                 headers["x-amzn-ErrorType"] = str(reply["__type"])
             return status, headers, json.dumps(reply).encode()
+        if service == "local":
+            return self._local_route(path, params)
         match = _JWKS_PATH.match(path)
         pool_id = match.group("pool") if match else ""
         if pool_id in self.user_pool.backend.user_pools:
             return 200, {"Content-Type": "application/json"}, json.dumps(self.jwks).encode()
         return 404, {"Content-Type": "application/json"}, b'{"message":"User pool not found"}'
+
+    def _local_route(self, path: str, params: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+        """The stack's own read-only routes under ``/_local/`` (never part of AWS's API)."""
+        reply: Any
+        if path == "/_local/codes":
+            username = params.get("username")
+            reply = {"codes": self.codes(username if isinstance(username, str) else None)}
+        elif path == "/_local/users":
+            reply = {
+                "users": [
+                    {
+                        "username": u.username,
+                        "user_pool_id": u.user_pool_id,
+                        "client_id": u.client_id,
+                        "email": u.email,
+                        "phone_number": u.phone_number,
+                        "flow": u.flow,
+                    }
+                    for u in self.seed.users.values()
+                ]
+            }
+        elif path == "/_local/identity-pool/jwks.json":
+            reply = self.identity_pool.openid_jwks
+        else:
+            return 404, {"Content-Type": "application/json"}, b'{"message":"Not found"}'
+        return 200, {"Content-Type": "application/json"}, json.dumps(reply).encode()
 
     @staticmethod
     def _capture(app: Any, environ: WSGIEnvironment) -> tuple[str, list[tuple[str, str]], bytes]:

@@ -1,9 +1,10 @@
 """Tokens the strict user pool issued: minting, refresh records, expiry and revocation.
 
-Id and access tokens are signed with moto's pool key (``kid`` "dummy", served at the pool's JWKS)
-and stamped with the stack clock; they are also registered in moto's own token maps so the calls
-moto serves (GetUser, ...) accept them. Refresh tokens are opaque. Revoking a refresh token kills
-every token minted from it (same ``origin_jti``), as Cognito does.
+Id and access tokens are signed with the stack's own RSA key (made per stack, served as the pools'
+JWKS; never moto's published one) and stamped with the stack clock; they are also registered in
+moto's own token maps so the calls moto serves (GetUser, ...) accept them. Refresh tokens are
+opaque, may be bound to a device, and are replaced on use when the app client rotates them.
+Revoking a refresh token kills every token minted from it (same ``origin_jti``), as Cognito does.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from joserfc import jwt
+from joserfc.jwk import RSAKey
 from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPool, CognitoIdpUserPoolClient
 
 from scribeauth.local.cognito_rules import not_authorized
@@ -34,6 +36,8 @@ class RefreshRecord:
     auth_time: int
     expires_at: float
     revoked: bool = False
+    device_key: str | None = None
+    rotated_at: float | None = None
 
 
 @dataclass
@@ -54,9 +58,12 @@ class TokenStore:
         token_lifetime: id/access token lifetime, seconds (may be changed at runtime).
     """
 
-    def __init__(self, now: Callable[[], float], token_lifetime: int) -> None:
+    def __init__(
+        self, now: Callable[[], float], token_lifetime: int, signing_key: RSAKey | None = None
+    ) -> None:
         self.now = now
         self.token_lifetime = token_lifetime
+        self.signing_key = signing_key or new_signing_key()
         self._refresh: dict[str, RefreshRecord] = {}
         self._access: dict[str, AccessRecord] = {}
         self._revoked_jti: set[str] = set()
@@ -80,26 +87,39 @@ class TokenStore:
             raise not_authorized("Access Token has expired")
         return record
 
+    @property
+    def jwks(self) -> dict[str, Any]:
+        """The public key set that verifies this store's id and access tokens."""
+        return {"keys": [self.signing_key.as_dict(private=False)]}
+
     def sign_in(
-        self, pool: CognitoIdpUserPool, client: CognitoIdpUserPoolClient, user: CognitoIdpUser
+        self,
+        pool: CognitoIdpUserPool,
+        client: CognitoIdpUserPoolClient,
+        user: CognitoIdpUser,
+        device_key: str | None = None,
     ) -> dict[str, Any]:
-        """A fresh sign-in: refresh, id and access tokens (InitiateAuth's reply)."""
+        """A fresh sign-in: refresh, id and access tokens (InitiateAuth's reply).
+
+        Args:
+            pool: the user's pool.
+            client: the app client signed in to.
+            user: who signed in.
+            device_key: the tracked device the refresh token is bound to, if any.
+        """
         origin_jti = str(uuid.uuid4())
         now = self.now()
-        # Shaped like Cognito's (a compact JWE whose header starts "eyJ"): opaque to clients, and
-        # never starting with "-", which command lines would read as an option.
-        refresh = ".".join(
-            [_JWE_HEADER]
-            + [
-                base64.urlsafe_b64encode(secrets.token_bytes(size)).decode().rstrip("=")
-                for size in (256, 12, 192, 16)
-            ]
-        )
         validity_days = float(client.extended_config.get("RefreshTokenValidity", 30))
-        self._refresh[refresh] = RefreshRecord(
-            pool.id, client.id, user.username, origin_jti, int(now), now + validity_days * 86400
+        record = RefreshRecord(
+            pool.id,
+            client.id,
+            user.username,
+            origin_jti,
+            int(now),
+            now + validity_days * 86400,
+            device_key=device_key,
         )
-        pool.refresh_tokens[refresh] = (client.id, user.username, origin_jti)
+        refresh = self._new_refresh(pool, record)
         id_token, access_token = self.mint(pool, client, user, origin_jti, int(now))
         return {
             "ChallengeParameters": {},
@@ -111,6 +131,40 @@ class TokenStore:
                 "IdToken": id_token,
             },
         }
+
+    def rotate(self, pool: CognitoIdpUserPool, token: str) -> str:
+        """A new refresh token replacing ``token`` (same sign-in, same expiry, same device).
+
+        The old token is marked rotated now (the first time); the caller decides how long it
+        stays usable (the client's grace period).
+        """
+        old = self._refresh[token]
+        if old.rotated_at is None:
+            old.rotated_at = self.now()
+        record = RefreshRecord(
+            old.pool_id,
+            old.client_id,
+            old.username,
+            old.origin_jti,
+            old.auth_time,
+            old.expires_at,
+            device_key=old.device_key,
+        )
+        return self._new_refresh(pool, record)
+
+    def _new_refresh(self, pool: CognitoIdpUserPool, record: RefreshRecord) -> str:
+        # Shaped like Cognito's (a compact JWE whose header starts "eyJ"): opaque to clients, and
+        # never starting with "-", which command lines would read as an option.
+        refresh = ".".join(
+            [_JWE_HEADER]
+            + [
+                base64.urlsafe_b64encode(secrets.token_bytes(size)).decode().rstrip("=")
+                for size in (256, 12, 192, 16)
+            ]
+        )
+        self._refresh[refresh] = record
+        pool.refresh_tokens[refresh] = (record.client_id, record.username, record.origin_jti)
+        return refresh
 
     def mint(
         self,
@@ -161,10 +215,9 @@ class TokenStore:
         self._access[access_token] = AccessRecord(pool.id, user.username, origin_jti, exp)
         return id_token, access_token
 
-    @staticmethod
-    def _sign(pool: CognitoIdpUserPool, claims: dict[str, Any]) -> str:
-        # moto's create_jwt signs with the same key but stamps the wall clock.
-        token: str = jwt.encode({"kid": "dummy", "alg": "RS256"}, claims, pool.json_web_key)
+    def _sign(self, pool: CognitoIdpUserPool, claims: dict[str, Any]) -> str:
+        header = {"kid": str(self.signing_key.kid), "alg": "RS256"}
+        token: str = jwt.encode(header, claims, self.signing_key)
         return token
 
     def revoke_family(self, pool: CognitoIdpUserPool, origin_jti: str) -> None:
@@ -191,3 +244,11 @@ class TokenStore:
         }
         for origin_jti in families:
             self.revoke_family(pool, origin_jti)
+
+
+def new_signing_key() -> RSAKey:
+    """A fresh RS256 key pair with a random ``kid`` (one per stack)."""
+    key: RSAKey = RSAKey.generate_key(
+        2048, parameters={"kid": uuid.uuid4().hex, "use": "sig", "alg": "RS256"}, private=True
+    )
+    return key

@@ -4,15 +4,20 @@ moto keeps the pools, app clients, users, passwords and the token signing key; t
 every call where moto is lax to the module that makes it strict, and hands the rest to moto:
 
 - ``auth_flows``: ``InitiateAuth`` (USER_SRP_AUTH with real SRP-6a, USER_PASSWORD_AUTH, the app
-  client's ``ExplicitAuthFlows``, SECRET_HASH) and ``PASSWORD_VERIFIER``;
-- ``challenges``: NEW_PASSWORD_REQUIRED, SOFTWARE_TOKEN_MFA, SMS_MFA, EMAIL_OTP,
+  client's ``ExplicitAuthFlows``, SECRET_HASH, lock-out, ``PreventUserExistenceErrors``) and
+  ``PASSWORD_VERIFIER``;
+- ``user_auth``: choice-based sign-in (``USER_AUTH``, ``SELECT_CHALLENGE``, passwordless codes);
+- ``challenges``: NEW_PASSWORD_REQUIRED, SOFTWARE_TOKEN_MFA, SMS_MFA, EMAIL_OTP, SMS_OTP,
   SELECT_MFA_TYPE, MFA_SETUP and ``AssociateSoftwareToken`` / ``VerifySoftwareToken``;
-- ``token_ops``: refresh, ``RevokeToken``, ``GlobalSignOut``;
+- ``devices``: device tracking, ``DEVICE_SRP_AUTH`` / ``DEVICE_PASSWORD_VERIFIER``,
+  ``ConfirmDevice``, ``UpdateDeviceStatus``, ``ListDevices``, ``GetDevice``, ``ForgetDevice``;
+- ``token_ops``: refresh (``REFRESH_TOKEN_AUTH``, ``GetTokensFromRefreshToken`` with rotation),
+  ``RevokeToken``, ``GlobalSignOut``;
 - ``passwords``: ``ChangePassword``, ``ForgotPassword``, ``ConfirmForgotPassword``;
-- ``pool_state``: the state and lookups they share (sessions, codes, the token store).
+- ``pool_state``: the state and lookups they share (sessions, codes, lock-out, the token store).
 
 Everything else (GetUser, admin calls, ...) is served by moto's own response class, after the
-access-token and SECRET_HASH rules.
+access-token and SECRET_HASH rules; an administrator's password reset also ends a lock-out.
 """
 
 from __future__ import annotations
@@ -29,14 +34,17 @@ from moto.core.request import Request
 from scribeauth.local.auth_flows import AuthFlows
 from scribeauth.local.challenges import MFA_CHALLENGES, Challenges
 from scribeauth.local.cognito_rules import CognitoError, check_secret_hash, invalid
+from scribeauth.local.devices import Devices
 from scribeauth.local.passwords import Passwords
 from scribeauth.local.pool_state import PoolState, UserExtra
 from scribeauth.local.token_ops import TokenOps
+from scribeauth.local.user_auth import UserAuth
 
 __all__ = ["JSON_TYPE", "TARGET_PREFIX", "StrictUserPool", "UserExtra"]
 
 TARGET_PREFIX = "AWSCognitoIdentityProviderService."
 JSON_TYPE = "application/x-amz-json-1.1"
+_ADMIN_RESETS = frozenset({"AdminSetUserPassword", "AdminResetUserPassword"})
 
 
 class StrictUserPool(PoolState):
@@ -55,9 +63,11 @@ class StrictUserPool(PoolState):
         super().__init__(
             account_id=account_id, region=region, now=now, token_lifetime=token_lifetime
         )
-        self.token_ops = TokenOps(self)
         self.challenges = Challenges(self, self._issue_tokens)
-        self.flows = AuthFlows(self, self.challenges, self.token_ops.refresh_flow)
+        self.devices_ops = Devices(self, self.challenges)
+        self.token_ops = TokenOps(self, self.devices_ops)
+        self.flows = AuthFlows(self, self.challenges, self.devices_ops, self.token_ops.refresh_flow)
+        self.user_auth = UserAuth(self, self.flows, self.challenges)
         self.passwords = Passwords(self)
 
     def mfa_methods(self, pool: CognitoIdpUserPool, user: CognitoIdpUser) -> list[str]:
@@ -80,7 +90,10 @@ class StrictUserPool(PoolState):
                 if handler is not None:
                     return 200, headers, json.dumps(handler(params)).encode()
                 self._precheck(operation, params)
-                return self._delegate(operation, body)
+                status, reply_headers, data = self._delegate(operation, body)
+                if status == 200 and operation in _ADMIN_RESETS:
+                    self.clear_lockout(str(params.get("UserPoolId")), str(params.get("Username")))
+                return status, reply_headers, data
             except CognitoError as err:
                 return self._error(err, headers)
 
@@ -92,8 +105,14 @@ class StrictUserPool(PoolState):
 
     def _handlers(self) -> dict[str, Callable[[dict[str, Any]], dict[str, Any]]]:
         return {
-            "InitiateAuth": self.flows.initiate_auth,
+            "InitiateAuth": self._initiate_auth,
             "RespondToAuthChallenge": self._respond_to_auth_challenge,
+            "GetTokensFromRefreshToken": self.token_ops.get_tokens_from_refresh_token,
+            "ConfirmDevice": self.devices_ops.confirm_device,
+            "UpdateDeviceStatus": self.devices_ops.update_device_status,
+            "ListDevices": self.devices_ops.list_devices,
+            "GetDevice": self.devices_ops.get_device,
+            "ForgetDevice": self.devices_ops.forget_device,
             "AssociateSoftwareToken": self.challenges.associate_software_token,
             "VerifySoftwareToken": self.challenges.verify_software_token,
             "RevokeToken": self.token_ops.revoke_token,
@@ -103,6 +122,11 @@ class StrictUserPool(PoolState):
             "ConfirmForgotPassword": self.passwords.confirm_forgot_password,
         }
 
+    def _initiate_auth(self, params: dict[str, Any]) -> dict[str, Any]:
+        if params.get("AuthFlow") == "USER_AUTH":
+            return self.user_auth.initiate(params)
+        return self.flows.initiate_auth(params)
+
     def _respond_to_auth_challenge(self, params: dict[str, Any]) -> dict[str, Any]:
         pool, client = self.client(params.get("ClientId"))
         name = params.get("ChallengeName")
@@ -111,13 +135,18 @@ class StrictUserPool(PoolState):
         if not isinstance(username, str) or not username:
             raise invalid("Missing required parameter USERNAME")
         check_secret_hash(client, answers.get("SECRET_HASH"), [username])
+        session = params.get("Session")
         if name == "PASSWORD_VERIFIER":
             return self.flows.password_verifier(pool, client, username, answers)
+        if name == "SELECT_CHALLENGE":
+            return self.user_auth.select(pool, client, username, session, answers)
+        if name == "DEVICE_SRP_AUTH":
+            return self.devices_ops.srp_auth(pool, client, username, session, answers)
+        if name == "DEVICE_PASSWORD_VERIFIER":
+            return self.devices_ops.password_verifier(pool, client, username, session, answers)
         if name not in MFA_CHALLENGES:
             raise invalid(f"Unsupported challenge {name}")
-        return self.challenges.respond(
-            pool, client, str(name), username, params.get("Session"), answers
-        )
+        return self.challenges.respond(pool, client, str(name), username, session, answers)
 
     def _issue_tokens(
         self,
@@ -126,7 +155,7 @@ class StrictUserPool(PoolState):
         user: CognitoIdpUser,
         device_key: str | None,
     ) -> dict[str, Any]:
-        return self.tokens.sign_in(pool, client, user)
+        return self.devices_ops.issue(pool, client, user, device_key)
 
     def _precheck(self, operation: str, params: Mapping[str, Any]) -> None:
         # Calls moto serves still get Cognito's token and secret-hash rules first.
