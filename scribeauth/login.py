@@ -57,7 +57,7 @@ from .ids import (
     region_of,
 )
 from .models import Challenge, Jwt, RememberedDevice, Tokens
-from .user_pool import UserPoolClient, error_code, srp_not_enabled
+from .user_pool import UserPoolClient, error_code, operation_unknown, srp_not_enabled
 
 __all__ = [
     "AUTH_FLOWS",
@@ -494,25 +494,39 @@ class SignIn:
 
     # -- after sign-in -------------------------------------------------------------------------
     def refresh(self, refresh_token: str, *, username: str | None = None) -> Tokens:
-        """New id and access tokens from a refresh token (one InitiateAuth call), with the
-        remembered device's key.
+        """New id and access tokens from a refresh token: GetTokensFromRefreshToken (one call;
+        REFRESH_TOKEN_AUTH instead where that operation is unknown), with the device key.
+
+        The rule for the fallback: only when the endpoint answers ``UnknownOperationException``
+        or the installed botocore lacks the operation (:func:`~scribeauth.user_pool.
+        operation_unknown`). A client with rotation refuses REFRESH_TOKEN_AUTH, so it is never
+        tried after any other refusal.
 
         Args:
             refresh_token: the refresh token.
             username: the internal username (``Tokens.username`` of the old tokens); needed only
-                for an app client with a secret, which Cognito checks against it.
+                for REFRESH_TOKEN_AUTH with an app client with a secret (GetTokensFromRefreshToken
+                takes the client secret itself).
 
         Returns:
-            The new tokens, keeping ``refresh_token`` unless Cognito rotated it.
+            The new tokens, keeping ``refresh_token`` unless Cognito rotated it (then the new
+            one: save it before anyone else refreshes, the old one dies after the grace period).
 
         Raises:
             UnauthorizedException: the refresh token is revoked, expired, rotated or unknown.
         """
-        reply = self._pool.initiate_auth(
-            "REFRESH_TOKEN_AUTH",
-            {"REFRESH_TOKEN": refresh_token, **self._device_key()},
-            secret_hash_username=username,
-        )
+        device_key = self.device.key if self.device is not None else None
+        try:
+            reply = self._pool.get_tokens_from_refresh_token(refresh_token, device_key=device_key)
+        except ServiceError as err:
+            if not operation_unknown(err):
+                raise
+            _log.debug("GetTokensFromRefreshToken unknown here; refreshing with REFRESH_TOKEN_AUTH")
+            reply = self._pool.initiate_auth(
+                "REFRESH_TOKEN_AUTH",
+                {"REFRESH_TOKEN": refresh_token, **self._device_key()},
+                secret_hash_username=username,
+            )
         result = self._outcome(reply, username or "")
         if isinstance(result, Challenge):
             raise UnknownException(
