@@ -40,7 +40,7 @@ _LAZY = {
     "ScribeAuth": "compat",
     "ScribeCredentialProvider": "provider",
     "SignIn": "login",
-    "Status": "credentials",
+    "Status": "status",
     "boto3_session": "provider",
     "install": "provider",
     "load_profile": "config",

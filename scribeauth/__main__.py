@@ -16,16 +16,18 @@ import json
 import sys
 from typing import Any
 
-from . import prompt
 from .compat import ScribeAuth
+from .dialogue import Dialogue
 from .errors import ScribeAuthError
 from .models import format_expiration
 
-_CODE_PROMPTS = {
-    "SOFTWARE_TOKEN_MFA": "MFA code from your authenticator app: ",
-    "SELECT_MFA_TYPE": "MFA code from your authenticator app: ",
-    "SMS_MFA": "Code sent to your phone: ",
-    "EMAIL_OTP": "Code sent to your e-mail: ",
+# The MFA steps respond_to_auth_challenge_mfa answers, and the code each asks for (the 1.x API
+# answers SELECT_MFA_TYPE by choosing the authenticator app).
+_CODE_STEPS = {
+    "SOFTWARE_TOKEN_MFA": "SOFTWARE_TOKEN_MFA",
+    "SELECT_MFA_TYPE": "SOFTWARE_TOKEN_MFA",
+    "SMS_MFA": "SMS_MFA",
+    "EMAIL_OTP": "EMAIL_OTP",
 }
 _COMMAND_LINE_WARNING = (
     "scribeauth: warning: a password on the command line is visible to other users of this "
@@ -52,12 +54,13 @@ def _parser() -> argparse.ArgumentParser:
 def _tokens(auth: ScribeAuth, args: argparse.Namespace) -> dict[str, Any]:
     if args.refresh_token:
         return dict(auth.get_tokens(refresh_token=args.refresh_token))
+    dialogue = Dialogue()
     password = args.password
     if password is None:
-        password = prompt.ask_secret(f"Password for {args.username}: ")
+        password = dialogue.password(args.username)
     result: dict[str, Any] = dict(auth.get_tokens(username=args.username, password=password))
-    if result.get("challenge_name") in _CODE_PROMPTS:
-        code = prompt.ask(_CODE_PROMPTS[result["challenge_name"]])
+    if result.get("challenge_name") in _CODE_STEPS:
+        code = dialogue.code(_CODE_STEPS[result["challenge_name"]])
         return dict(auth.respond_to_auth_challenge_mfa(args.username, result["session"], code))
     return result
 

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import CacheError, ScribeAuthError
-from .fasthit import SUFFIX as _HIT_SUFFIX
 from .fasthit import safe_name as _safe_name
 from .files import write_atomic
 from .models import (
@@ -322,14 +321,13 @@ class ProfileCache:
         self.profile_name = profile_name
         self.fingerprint = fingerprint
         self.directory = Path(directory) if directory is not None else cache_dir()
-        self.path = self.directory / f"{_safe_name(profile_name)}.json"
+        self._stem = _safe_name(profile_name)
+        self.path = self.directory / f"{self._stem}.json"
         self.lock_path = self.path.with_name(self.path.name + ".lock")
-        # scribeauth-credentials' shortcut to this entry (scribeauth.fasthit): removed whenever
-        # the entry is saved or deleted, written only by a run that just validated it.
-        self.hit_path = self.directory / f"{_safe_name(profile_name)}{_HIT_SUFFIX}"
-        # The remembered device: its own file in its own 0700 folder, never beside the entry, so
-        # that neither saving the entry nor logout (which deletes it) touches the device.
-        self.device_path = self.directory / "devices" / f"{_safe_name(profile_name)}.json"
+        # The remembered device: its own file in its own 0700 folder, never beside the entry
+        # (not a sidecar), so that neither saving the entry nor logout (which deletes it and
+        # its sidecars) touches the device.
+        self.device_path = self.directory / "devices" / f"{self._stem}.json"
 
     def __repr__(self) -> str:
         return f"ProfileCache(profile_name={self.profile_name!r}, path={str(self.path)!r})"
@@ -384,7 +382,8 @@ class ProfileCache:
         """
         data = json.dumps(entry_to_dict(entry), indent=2, sort_keys=True).encode("utf-8")
         _ensure_dir(self.directory)
-        self._remove(self.hit_path)
+        for path in self._sidecars():
+            self._remove(path)
         self._write(self.path, data)
 
     def load_device(self) -> RememberedDevice | None:
@@ -432,14 +431,39 @@ class ProfileCache:
         """
         return self._remove(self.device_path)
 
-    def write_hit_record(self, data: bytes) -> None:
-        """Writes the hit record (:mod:`scribeauth.fasthit`) like an entry: 0600, atomically.
+    def sidecar(self, suffix: str) -> Path:
+        """The path of a file kept beside the entry and derived from it, named
+        ``<entry's name without .json><suffix>`` (``suffix`` such as ``.state``).
+
+        Sidecars hold what was derived from the entry (and may hold its secrets): every
+        :meth:`save` removes them, :meth:`delete` too.
+        """
+        if not suffix.startswith(".") or "/" in suffix or suffix in (".json", ".json.lock"):
+            raise ValueError(f"not a sidecar suffix: {suffix!r}")
+        return self.directory / f"{self._stem}{suffix}"
+
+    def write_sidecar(self, suffix: str, data: bytes) -> None:
+        """Writes a :meth:`sidecar` like an entry: 0600 in the 0700 folder, atomically.
 
         Raises:
             CacheError: the folder cannot be created or written.
         """
+        path = self.sidecar(suffix)
         _ensure_dir(self.directory)
-        self._write(self.hit_path, data)
+        self._write(path, data)
+
+    def _sidecars(self) -> list[Path]:
+        try:
+            names = os.listdir(self.directory)
+        except OSError:
+            return []
+        prefix = self._stem + "."
+        keep = {self.path.name, self.lock_path.name}
+        return [
+            self.directory / name
+            for name in names
+            if name.startswith(prefix) and name not in keep and not name.endswith(".lock")
+        ]
 
     def _write(self, path: Path, data: bytes) -> None:
         try:
@@ -448,7 +472,7 @@ class ProfileCache:
             raise _unwritable(self.directory, err) from None
 
     def delete(self) -> bool:
-        """Removes the cache file and its lock file.
+        """Removes the cache file, its sidecars and its lock file.
 
         Returns:
             True when something was removed.
@@ -457,7 +481,7 @@ class ProfileCache:
             CacheError: a file exists but cannot be removed.
         """
         removed = False
-        for path in (self.hit_path, self.path, self.lock_path):
+        for path in (*self._sidecars(), self.path, self.lock_path):
             removed = self._remove(path) or removed
         return removed
 

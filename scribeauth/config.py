@@ -61,6 +61,8 @@ class Profile:
         remember_device: ``scribe_remember_device``, as given (see :attr:`remember`).
         role_arn: a role to ask the identity pool for (``CustomRoleArn``).
         region: the profile's own ``region`` (for signing the user's API calls).
+        api_hosts: custom API domains ``scribeauth request`` may sign for (comma-separated;
+            ``*.example.com`` allowed), besides execute-api hosts; see :mod:`scribeauth.endpoints`.
         sources: where the settings came from, highest precedence first.
     """
 
@@ -75,6 +77,7 @@ class Profile:
     remember_device: str | None = None
     role_arn: str | None = None
     region: str | None = None
+    api_hosts: str | None = None
     sources: tuple[str, ...] = ()
 
     @property

@@ -37,6 +37,13 @@ import os
 import sys
 from collections.abc import Sequence
 
+# Not `from typing import ...`: importing typing costs ~2 ms on the cache-hit path.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from . import fasthit
+    from .cache import ProfileCache
+    from .models import AwsCredentials
+
 __all__ = ["main"]
 
 PROG = "scribeauth-credentials"
@@ -151,9 +158,44 @@ def _run(profile_name: str | None, *, debug: bool = False) -> int:
     broker = Broker(profile)
     credentials = broker.credentials()
     document = json.dumps(credentials.to_process_json()) + "\n"
-    if context is not None:
-        fasthit.remember(context, broker, credentials, document)
+    if context is not None and profile.name == context.name:
+        _remember(context, broker.cache, credentials, document)
     return _print(document)
+
+
+def _remember(
+    ctx: fasthit.Context, cache: ProfileCache, credentials: AwsCredentials, document: str
+) -> None:
+    """Leaves the hit record (:mod:`scribeauth.fasthit`) of a run that just printed ``document``.
+
+    ``ctx`` was taken before the profile was read. Writes nothing when the hit record's idea
+    of the paths is not exactly the full path's, or when the cache entry no longer holds these
+    credentials (another process saved meanwhile). Best effort: a record that cannot be
+    written is no error, the next run takes the full path again.
+    """
+    import contextlib
+    from pathlib import Path
+
+    from . import config, fasthit
+    from .errors import ScribeAuthError
+
+    if (
+        Path(ctx.aws_config) != config.aws_config_path()
+        or Path(ctx.yaml_config) != config.yaml_config_path()
+        or Path(ctx.entry) != cache.path
+        or Path(ctx.record) != cache.sidecar(fasthit.SUFFIX)
+    ):
+        return
+    # The entry's stamp goes in the record; it must be the stamp of an entry holding exactly
+    # these credentials, so read it between two identical stamps.
+    before = fasthit.stamp(ctx.entry, follow=False)
+    entry = cache.load()
+    after = fasthit.stamp(ctx.entry, follow=False)
+    if before is None or before != after or entry is None or entry.credentials != credentials:
+        return
+    with contextlib.suppress(OSError, ValueError, ScribeAuthError):
+        record = fasthit.record(ctx, credentials.expires_at.timestamp(), before, document)
+        cache.write_sidecar(fasthit.SUFFIX, record)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -17,6 +17,7 @@ for it (the README has the table)::
     ├── ServiceUnavailableError              exit 6   Cognito unreachable / 5xx / timed out: retry
     │   └── TooManyRequestsException (1.x)            throttled even after retries: wait, retry
     ├── ServiceError                         exit 7   Cognito answered in a way we cannot use
+    │   ├── AuthFlowNotEnabledError                   the app client does not allow this flow
     │   ├── ResourceNotFoundException (1.x)           a pool, client or identity does not exist
     │   └── UnknownException (1.x)                    a reply lacked what it must carry
     └── CacheError                           exit 8   the cache folder cannot be written
@@ -24,12 +25,14 @@ for it (the README has the table)::
 `KeyboardInterrupt` is not wrapped; the command-line tools exit 130 on it.
 
 Messages never contain a password, a token or a secret key: they name the setting, the profile
-or the operation, and the fix.
+or the operation, and the fix. An error made from a Cognito reply carries Cognito's error code
+as :attr:`ScribeAuthError.code` (see :mod:`scribeauth.wire`, the one place that translates).
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "AuthFlowNotEnabledError",
     "CacheError",
     "CodeMismatchError",
     "ConfigError",
@@ -52,11 +55,22 @@ __all__ = [
 class ScribeAuthError(Exception):
     """Base class of every scribeauth error.
 
+    Args:
+        message: one line saying what went wrong and what to do; never a secret.
+        code: Cognito's error code when the error is Cognito's answer
+            (``NotAuthorizedException``), else None.
+
     Attributes:
         exit_code: the exit status the command-line tools use for this class of error.
+        code: Cognito's error code, or None (a transport failure, or not from Cognito).
     """
 
     exit_code: int = 1
+    code: str | None
+
+    def __init__(self, message: str = "", *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class ConfigError(ScribeAuthError):
@@ -115,6 +129,20 @@ class ServiceError(ScribeAuthError):
     """Cognito answered, but not in a way scribeauth can use."""
 
     exit_code = 7
+
+
+class AuthFlowNotEnabledError(ServiceError):
+    """The app client does not allow the sign-in flow asked for (``USER_SRP_AUTH``, ...).
+
+    Attributes:
+        flow: the flow Cognito refused.
+    """
+
+    flow: str
+
+    def __init__(self, message: str = "", *, code: str | None = None, flow: str = "") -> None:
+        super().__init__(message, code=code)
+        self.flow = flow
 
 
 class ResourceNotFoundException(ServiceError):

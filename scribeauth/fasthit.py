@@ -9,15 +9,16 @@ XDG folders and every ``SCRIBEAUTH_*`` variable), and the stat stamps of the AWS
 and the YAML file (taken before the profile was read) and of the cache entry itself.
 
 The next run serves the record only when the key is the same, the stamps are the same and the
-credentials have more than 20 minutes left (``credentials.MIN_TTL``); anything else, including
-a record that is not a 0600 regular file of ours, goes the full way. The record holds the same
-secrets as the cache entry and is written the same way (0600 in the 0700 folder, atomically,
-by :mod:`scribeauth.cache`); :class:`~scribeauth.cache.ProfileCache` removes it whenever it
-saves or deletes the entry, so only a ``scribeauth-credentials`` run that just validated
-everything writes one.
+credentials are still fresh (more than :data:`REFRESH_WINDOW_SECONDS` left); anything else,
+including a record that is not a 0600 regular file of ours, goes the full way. A saved entry
+has a new stamp, so saving makes the record stale. The record holds the same secrets as the
+cache entry and is written the same way, by the cache (0600 in the 0700 folder, atomically,
+and deleted with the entry), and only by a ``scribeauth-credentials`` run that just validated
+everything (:mod:`scribeauth.credential_process`).
 
-This module runs before anything else of ours on a hit: standard library only, and only what
-the bare interpreter has already loaded (``os``, ``sys``, ``time``; ``_sha256`` for the names).
+A leaf: this module runs before anything else of ours on a hit and imports nothing of ours;
+standard library only, and only what the bare interpreter has already loaded (``os``, ``sys``,
+``time``; ``_sha256`` for the names).
 """
 
 from __future__ import annotations
@@ -29,16 +30,23 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from .credentials import Broker
-    from .models import AwsCredentials
-
-__all__ = ["SUFFIX", "Context", "context", "remember", "safe_name", "serve"]
+__all__ = [
+    "REFRESH_WINDOW_SECONDS",
+    "SUFFIX",
+    "Context",
+    "context",
+    "record",
+    "safe_name",
+    "serve",
+    "stamp",
+]
 
 #: The hit record's file name ends so; the rest is the cache entry's (:func:`safe_name`).
 SUFFIX = ".hit"
 _HEADER = "scribeauth-hit 1"
-# credentials.MIN_TTL, in seconds (importing credentials is what this module avoids).
-_MIN_TTL_SECONDS = 20 * 60
+#: A copy of :data:`scribeauth.models.REFRESH_WINDOW` in seconds (importing models is what this
+#: module avoids); tests/test_fasthit.py pins the two together.
+REFRESH_WINDOW_SECONDS = 20 * 60
 _MAX_SIZE = 64 * 1024
 # What decides the profile name, the config files and the cache folder (besides SCRIBEAUTH_*).
 _ENV_KEYS = (
@@ -93,7 +101,7 @@ def _home_path(text: str, env: Mapping[str, str]) -> str | None:
     return text
 
 
-def _stamp(path: str, *, follow: bool = True) -> tuple[int, ...] | None:
+def stamp(path: str, *, follow: bool = True) -> tuple[int, ...] | None:
     """What changes when the file at ``path`` changes in any way; None when there is none."""
     try:
         info = os.stat(path, follow_symlinks=follow)
@@ -161,7 +169,7 @@ def context(profile: str | None, env: Mapping[str, str]) -> Context | None:
     variables = [(key, env.get(key)) for key in _ENV_KEYS]
     variables += sorted((k, v) for k, v in env.items() if k.startswith("SCRIBEAUTH_"))
     # repr: one line whatever the values hold, and the same text for the same values.
-    key = repr((profile, name, variables, aws, _stamp(aws), yaml, _stamp(yaml)))
+    key = repr((profile, name, variables, aws, stamp(aws), yaml, stamp(yaml)))
     return Context(name, base_name + SUFFIX, base_name + ".json", aws, yaml, key)
 
 
@@ -191,9 +199,9 @@ def serve(profile: str | None) -> str | None:
             return None
         import time  # built in: costs nothing
 
-        if int(lines[1]) - time.time() <= _MIN_TTL_SECONDS:
+        if int(lines[1]) - time.time() <= REFRESH_WINDOW_SECONDS:
             return None
-        if lines[2] != ctx.key or lines[3] != repr(_stamp(ctx.entry, follow=False)):
+        if lines[2] != ctx.key or lines[3] != repr(stamp(ctx.entry, follow=False)):
             return None
         document = lines[4]
         if not document.startswith('{"Version": 1, ') or not document.endswith("}"):
@@ -203,40 +211,15 @@ def serve(profile: str | None) -> str | None:
     return document + "\n"
 
 
-def remember(ctx: Context, broker: Broker, credentials: AwsCredentials, document: str) -> None:
-    """Writes the hit record of a run that just printed ``document`` for ``credentials``.
+def record(ctx: Context, expires_at: float, entry_stamp: tuple[int, ...], document: str) -> bytes:
+    """The hit record of a run that printed ``document``, one line, for credentials expiring at
+    ``expires_at`` (POSIX seconds) read from the cache entry whose :func:`stamp` is
+    ``entry_stamp``.
 
-    Called by the full path after :meth:`Broker.credentials` succeeded, with the context taken
-    before the profile was read. Writes nothing when this module's idea of the paths is not
-    exactly the full path's, or when the cache entry no longer holds these credentials (another
-    process saved meanwhile). Best effort: a record that cannot be written is no error.
+    Raises:
+        ValueError: ``document`` is not one line ending in a newline.
     """
-    import contextlib
-    from pathlib import Path
-
-    from . import config
-    from .errors import ScribeAuthError
-
-    cache = broker.cache
-    if (
-        broker.profile.name != ctx.name
-        or Path(ctx.aws_config) != config.aws_config_path()
-        or Path(ctx.yaml_config) != config.yaml_config_path()
-        or Path(ctx.entry) != cache.path
-        or Path(ctx.record) != cache.hit_path
-        or "\n" in document[:-1]
-        or not document.endswith("\n")
-    ):
-        return
-    # The entry's stamp goes in the record; it must be the stamp of an entry holding exactly
-    # these credentials, so read it between two identical stamps.
-    before = _stamp(ctx.entry, follow=False)
-    entry = broker.cached()
-    after = _stamp(ctx.entry, follow=False)
-    if before is None or before != after or entry is None or entry.credentials != credentials:
-        return
-    expires = int(credentials.expires_at.timestamp())  # floor: never later than the real one
-    text = f"{_HEADER}\n{expires}\n{ctx.key}\n{before!r}\n{document}"
-    # No record is no error: the next run takes the full path again.
-    with contextlib.suppress(OSError, ScribeAuthError):
-        cache.write_hit_record(text.encode("utf-8"))
+    if "\n" in document[:-1] or not document.endswith("\n"):
+        raise ValueError("a hit record holds a one-line document")
+    expires = int(expires_at)  # floor: never later than the real one
+    return f"{_HEADER}\n{expires}\n{ctx.key}\n{entry_stamp!r}\n{document}".encode()

@@ -1,7 +1,8 @@
 """The Cognito identity pool: GetId and GetCredentialsForIdentity.
 
-The one place a cognito-identity ``ClientError`` (or a transport failure) becomes a scribeauth
-error. botocore is imported only when a call is made.
+Every call goes through :func:`scribeauth.wire.call`, the one translator from botocore failures
+to scribeauth errors (the same class for the same failure as the user pool's); this module words
+the identity pool's refusals. botocore is imported only when a call is made.
 
 How identity-pool replies map onto the error tree:
 
@@ -17,6 +18,7 @@ other 4xx (``InvalidParameter``,                 :class:`ServiceError`
 ``ExternalService``, ...)
 5xx, connection refused/reset, timeouts,         :class:`ServiceUnavailableError`
 truncated or non-JSON bodies
+a request botocore will not send (a malformed id) :class:`ConfigError`
 a well-formed reply lacking what it must carry   :class:`UnknownException`
 ===============================================  ===========================================
 """
@@ -28,8 +30,8 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
+from . import wire
 from .errors import (
-    ConfigError,
     ResourceNotFoundException,
     ScribeAuthError,
     ServiceError,
@@ -43,28 +45,6 @@ from .models import AwsCredentials, parse_expiration
 __all__ = ["IdentityPoolClient"]
 
 log = logging.getLogger(__name__)
-
-_THROTTLED = frozenset(
-    {"TooManyRequestsException", "LimitExceededException", "ThrottlingException", "Throttling"}
-)
-# Set on a parsed reply whose 2xx body was not JSON (botocore would otherwise hand back an
-# empty dict, indistinguishable from a well-formed reply that lacks a field).
-_GARBLED = "ScribeauthGarbledBody"
-
-
-def _mark_garbled(
-    response_dict: Mapping[str, Any], customized_response_dict: dict[str, Any], **_: Any
-) -> None:
-    import json
-
-    status = response_dict.get("status_code") or 0
-    body = response_dict.get("body")
-    if not 200 <= status < 300 or not isinstance(body, (bytes, bytearray)):
-        return
-    try:
-        json.loads(body)
-    except ValueError:
-        customized_response_dict[_GARBLED] = True
 
 
 def _as_utc(value: Any) -> datetime:
@@ -174,93 +154,73 @@ class IdentityPoolClient:
 
     # -- plumbing ---------------------------------------------------------------------------------
 
-    def _client(self) -> Any:
+    def _call(self, operation: str, **params: Any) -> dict[str, Any]:
         from .clients import make_client
 
         client = make_client("cognito-identity", self.region, self.profile)
         # unique_id makes this idempotent on the process-wide shared client.
         client.meta.events.register(
-            "before-parse.cognito-identity", _mark_garbled, unique_id="scribeauth-garbled-body"
+            "before-parse.cognito-identity",
+            wire.refuse_unreadable,
+            unique_id="scribeauth-identity-unreadable",
         )
-        return client
-
-    def _call(self, operation: str, **params: Any) -> dict[str, Any]:
-        import botocore.exceptions
-
-        client = self._client()
-        method = getattr(
-            client, "get_id" if operation == "GetId" else "get_credentials_for_identity"
-        )
+        method = "get_id" if operation == "GetId" else "get_credentials_for_identity"
         log.debug("cognito-identity %s (identity pool %s)", operation, self.identity_pool_id)
-        try:
-            reply = method(**params)
-        except botocore.exceptions.ClientError as err:
-            raise self._client_error(operation, err) from err
-        except botocore.exceptions.ParamValidationError as err:
-            # The message may quote parameter values (the id token); never pass it on.
-            raise ConfigError(
-                f"the identity pool rejected the request shape for {operation}; check "
-                f"scribe_identity_pool_id ({self.identity_pool_id!r}) and scribe_user_pool_id"
-                f"{self._for_profile()}"
-            ) from err
-        except (botocore.exceptions.BotoCoreError, OSError) as err:
-            raise ServiceUnavailableError(
-                f"cannot reach the Cognito identity service for {operation} "
-                f"({type(err).__name__}); check the network or AWS_ENDPOINT_URL and try again"
-            ) from err
-        except (AttributeError, TypeError, ValueError, OverflowError) as err:
-            # How botocore's parser fails on a reply that is not UTF-8, or is JSON of another
-            # shape than the API's (a proxy's page, the wrong endpoint).
-            raise ServiceUnavailableError(
-                f"the Cognito identity service sent an unreadable reply to {operation} "
-                f"({type(err).__name__}); check AWS_ENDPOINT_URL and try again later"
-            ) from err
-        if not isinstance(reply, dict):  # pragma: no cover - botocore always returns a dict
-            raise UnknownException(f"the Cognito identity service sent no reply to {operation}")
-        return reply
+        return wire.call(
+            client,
+            method,
+            params,
+            service="the Cognito identity service",
+            settings=f"scribe_identity_pool_id ({self.identity_pool_id!r}) and "
+            f"scribe_user_pool_id{self._for_profile()}",
+            explain=self._explain,
+        )
 
     def _for_profile(self) -> str:
         return f" for profile '{self.profile}'" if self.profile else ""
 
     def _unusable(self, operation: str, reply: Mapping[str, Any], what: str) -> ScribeAuthError:
-        if reply.get(_GARBLED):
-            return ServiceUnavailableError(
-                f"the Cognito identity service sent an unreadable reply to {operation}; "
-                "try again later"
-            )
         return UnknownException(
             f"the Cognito identity service's reply to {operation} lacks {what}; try again later"
         )
 
     def _client_error(self, operation: str, err: Any) -> ScribeAuthError:
-        error = err.response.get("Error", {})
-        code = " ".join(str(error.get("Code") or "").split())
+        """Words a botocore ``ClientError`` from ``operation``."""
+        return self._explain(wire.refusal_of(err.response, operation))
+
+    def _explain(self, refusal: wire.Refusal) -> ScribeAuthError:
+        operation, code = refusal.operation, refusal.code
         # Cognito's messages name the problem, never a token; keep them short all the same.
-        message = " ".join(str(error.get("Message") or "").split())[:200]
-        status = int(err.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        message = " ".join(refusal.message.split())[:200]
         detail = f"{code}: {message}" if message else code
         profile = self.profile or "NAME"
         if code == "NotAuthorizedException":
             return SignInRequired(
                 f"the identity pool refused the session{self._for_profile()} at {operation} "
-                f"({detail}); run: scribeauth login --profile {profile}"
+                f"({detail}); run: scribeauth login --profile {profile}",
+                code=code,
             )
-        if code == "ResourceNotFoundException":
-            return ResourceNotFoundException(
+        common = wire.classify(refusal)
+        if common is ResourceNotFoundException:
+            return common(
                 f"{operation}: not found in identity pool {self.identity_pool_id} ({detail}); "
-                "check scribe_identity_pool_id"
+                "check scribe_identity_pool_id",
+                code=code,
             )
-        if code in _THROTTLED or status == 429:
-            return TooManyRequestsException(
+        if common is TooManyRequestsException:
+            return common(
                 f"the Cognito identity service throttled {operation} even after retries; "
-                "wait a minute and try again"
+                "wait a minute and try again",
+                code=code or None,
             )
-        if status >= 500 or code in {"InternalErrorException", "ServiceUnavailable"}:
-            return ServiceUnavailableError(
-                f"the Cognito identity service failed {operation} ({code or status}); "
-                "try again later"
+        if common is ServiceUnavailableError:
+            return common(
+                f"the Cognito identity service failed {operation} ({code or refusal.status}); "
+                "try again later",
+                code=code or None,
             )
         return ServiceError(
             f"the Cognito identity service refused {operation} ({detail}); check "
-            f"scribe_identity_pool_id and the identity pool's configuration{self._for_profile()}"
+            f"scribe_identity_pool_id and the identity pool's configuration{self._for_profile()}",
+            code=code or None,
         )

@@ -34,7 +34,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 from . import devices, srp
@@ -58,6 +58,9 @@ from .ids import (
 )
 from .models import Challenge, Jwt, RememberedDevice, Tokens
 from .user_pool import UserPoolClient, error_code, operation_unknown, srp_not_enabled
+
+if TYPE_CHECKING:
+    from .config import Profile
 
 __all__ = [
     "AUTH_FLOWS",
@@ -224,6 +227,23 @@ class SignIn:
         self.device_dropped = False
         self._device_failed = False
         self._srp_secret: tuple[int, int] | None = None
+
+    @classmethod
+    def from_profile(cls, profile: Profile, *, now: Callable[[], datetime] = _utc_now) -> SignIn:
+        """The sign-in flows of a profile's app client (the one place a profile becomes them).
+
+        Raises:
+            MissingIdException: the profile has no client id.
+            ConfigError: its auth flow or user pool id is malformed.
+        """
+        return cls(
+            client_id=profile.client_id,
+            user_pool_id=profile.user_pool_id,
+            client_secret=profile.client_secret,
+            auth_flow=profile.auth_flow,
+            profile=profile.name,
+            now=now,
+        )
 
     def __repr__(self) -> str:
         return (

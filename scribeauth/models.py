@@ -11,7 +11,7 @@ import binascii
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from .errors import UnknownException
 
@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from typing import Any
 
 __all__ = [
+    "REFRESH_WINDOW",
+    "TOKEN_REFRESH_WINDOW",
     "AwsCredentials",
     "Challenge",
     "Jwt",
@@ -30,6 +32,14 @@ __all__ = [
     "format_expiration",
     "parse_expiration",
 ]
+
+#: AWS credentials with this much time left, or less, are refreshed before use. botocore re-runs
+#: a credential_process on every call once fewer than 15 minutes remain; 20 keeps us clear of
+#: that. The one definition: the broker and the provider import it, and the hit record
+#: (:mod:`scribeauth.fasthit`, which imports nothing of ours) keeps a copy a test pins to it.
+REFRESH_WINDOW = timedelta(minutes=20)
+#: An id token with this much time left, or less, is refreshed before it is sent anywhere.
+TOKEN_REFRESH_WINDOW = timedelta(minutes=5)
 
 
 def _b64url_decode(part: str) -> bytes:
@@ -108,6 +118,20 @@ class Tokens:
         """When the id token expires (aware UTC)."""
         return self.id.expires_at
 
+    def valid(self, now: datetime) -> bool:
+        """Whether the id token may still be sent at ``now``: more than
+        :data:`TOKEN_REFRESH_WINDOW` left. False when its expiry cannot be read."""
+        try:
+            expires_at = self.expires_at
+        except UnknownException:
+            return False
+        return expires_at is not None and expires_at - now > TOKEN_REFRESH_WINDOW
+
+    def signed_in(self, now: datetime) -> bool:
+        """Whether this session can still get credentials without a person: a refresh token,
+        or an id token still valid at ``now``."""
+        return bool(self.refresh_token) or self.valid(now)
+
     @property
     def username(self) -> str | None:
         """The internal username (``cognito:username``, else ``sub``) Cognito hashes on refresh."""
@@ -129,9 +153,14 @@ class AwsCredentials:
     session_token: str = field(repr=False)
     expires_at: datetime
 
-    def seconds_left(self, now: datetime) -> float:
-        """Seconds until expiry as seen at ``now`` (negative once expired)."""
-        return (self.expires_at - now).total_seconds()
+    def expired(self, now: datetime) -> bool:
+        """Whether AWS refuses these credentials at ``now``."""
+        return self.expires_at <= now
+
+    def fresh(self, now: datetime) -> bool:
+        """Whether they are served as they are at ``now``: more than :data:`REFRESH_WINDOW`
+        left (less, and they are refreshed first)."""
+        return self.expires_at - now > REFRESH_WINDOW
 
     def to_process_json(self) -> dict[str, Any]:
         """The credential_process Version 1 document."""

@@ -8,7 +8,7 @@ process running boto3 in-process and an AWS CLI running the credential_process n
 same profile twice.
 
 botocore's refresh windows are set to scribeauth's rule: an advisory refresh (keep using the
-current credentials if it fails) once :data:`~scribeauth.credentials.MIN_TTL` or less is left,
+current credentials if it fails) once :data:`~scribeauth.models.REFRESH_WINDOW` or less is left,
 a mandatory one (wait for it, raise if it fails) in botocore's last 10 minutes. When the
 identity pool itself issues shorter-lived credentials, the windows shrink to half and a quarter
 of what is left, so they are not refreshed on every call.
@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.credentials import CredentialProvider, DeferredRefreshableCredentials
 
-from .credentials import MIN_TTL, Broker, _utcnow
+from .credentials import Broker, _utcnow
 from .errors import ConfigError
-from .models import AwsCredentials, format_expiration
+from .models import REFRESH_WINDOW, AwsCredentials, format_expiration
 
 if TYPE_CHECKING:
     import boto3
@@ -38,7 +38,7 @@ __all__ = ["METHOD", "ScribeCredentialProvider", "boto3_session", "install"]
 #: botocore's name for this provider (botocore's rule: providers outside botocore say "custom").
 METHOD = "custom-scribeauth"
 
-_ADVISORY = int(MIN_TTL.total_seconds())
+_ADVISORY = int(REFRESH_WINDOW.total_seconds())
 _MANDATORY = 10 * 60
 
 

@@ -118,6 +118,13 @@ TABLE: tuple[Setting, ...] = (
     ),
     # The profile's own region (for the user's API calls), the AWS CLI's key.
     _setting("region", "a region like eu-west-2", REGION, ini_key="region"),
+    # Custom API domains `scribeauth request` may sign for (scribeauth.endpoints).
+    _setting(
+        "api_hosts",
+        "host names like api.example.com, *.example.com (comma-separated)",
+        r"(?:\*\.)?[a-z0-9][a-z0-9.-]*(?:[,\s]+(?:\*\.)?[a-z0-9][a-z0-9.-]*)*",
+        normalize=str.lower,
+    ),
 )
 
 #: The short names, in table order.

@@ -31,12 +31,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
+from .endpoints import check_target, configured_endpoints, is_loopback, parse_host_list
 from .errors import ConfigError, ServiceUnavailableError, SignInRequired
 from .models import AwsCredentials
 
 if TYPE_CHECKING:
     import boto3
-    import requests
     from botocore.awsrequest import AWSRequest
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "RequestsAuth",
     "Response",
     "canonical_url",
+    "check_url",
     "region_and_service_from_host",
     "send",
     "sign_request",
@@ -138,6 +139,48 @@ def canonical_url(url: str) -> str:
     pairs = parse_qsl(parts.query, keep_blank_values=True)
     query = "&".join(f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, v in pairs)
     return urlunsplit(parts._replace(query=query))
+
+
+def check_url(
+    url: str,
+    *,
+    profile_name: str | None = None,
+    trusted_hosts: Iterable[str] = (),
+    any_host: bool = False,
+    allow_http: bool = False,
+) -> None:
+    """Refuses a URL that signed requests must not go to (see :mod:`scribeauth.endpoints`).
+
+    Trusted besides execute-api hosts and loopback: ``trusted_hosts``, the profile's
+    ``scribe_api_hosts`` (AWS config) or ``$SCRIBEAUTH_API_HOSTS``, and the hosts of the
+    endpoint URLs configured in ``AWS_ENDPOINT_URL*`` and the profile. No network I/O.
+
+    Raises:
+        ConfigError: the URL is refused; the message names the host and the override.
+    """
+    import os
+
+    hosts = list(trusted_hosts)
+    endpoints = [v for k, v in os.environ.items() if k.startswith("AWS_ENDPOINT_URL") and v]
+    try:
+        local = is_loopback(urlsplit(url).hostname or "")
+    except ValueError:
+        local = True  # check_target names what is wrong with the URL
+    if not local and not any_host:
+        name = profile_name or os.environ.get("AWS_PROFILE") or "default"
+        from botocore.exceptions import BotoCoreError
+        from botocore.session import Session
+
+        try:
+            scoped = Session().full_config.get("profiles", {}).get(name) or {}
+        except BotoCoreError:
+            scoped = {}
+        hosts += parse_host_list(scoped.get("scribe_api_hosts"))
+        hosts += parse_host_list(os.environ.get("SCRIBEAUTH_API_HOSTS"))
+        endpoints += configured_endpoints(name).values()
+    check_target(
+        url, trusted_hosts=hosts, endpoints=endpoints, any_host=any_host, allow_http=allow_http
+    )
 
 
 def _frozen(credentials: Any) -> Any:
@@ -241,6 +284,9 @@ def send(
     region: str | None = None,
     service: str | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    trusted_hosts: Iterable[str] = (),
+    any_host: bool = False,
+    allow_http: bool = False,
 ) -> Response:
     """Signs one request with the profile's current AWS credentials and sends it.
 
@@ -259,11 +305,16 @@ def send(
         region: the SigV4 region; default from an execute-api host, else the session's region.
         service: the SigV4 service; default ``execute-api``.
         timeout: connect and read timeout in seconds.
+        trusted_hosts: hosts to sign for besides those :func:`check_url` trusts.
+        any_host: sign for any host (plain HTTP still refused without ``allow_http``).
+        allow_http: allow plain HTTP to a host that is not loopback.
 
     Returns:
         The reply, whatever its status (check :attr:`Response.ok`).
 
     Raises:
+        ConfigError: the URL is refused (not a host to sign for, plain HTTP, user:pass@),
+            before any network I/O.
         SignInRequired: the profile has no usable session.
         ConfigError: no signing region can be found.
         ServiceUnavailableError: the server cannot be reached or timed out.
@@ -274,6 +325,13 @@ def send(
     from botocore.utils import get_environ_proxies
     from urllib3.exceptions import HTTPError as URLLib3Error
 
+    check_url(
+        url,
+        profile_name=session.profile_name if session is not None else profile_name,
+        trusted_hosts=trusted_hosts,
+        any_host=any_host,
+        allow_http=allow_http,
+    )
     if credentials is None:
         if session is None:
             session = _boto3_session(profile_name)
@@ -314,88 +372,13 @@ def send(
     )
 
 
-class _RequestsSigner:
-    """The body of :class:`RequestsAuth`; the class itself also derives from requests' AuthBase."""
-
-    def __init__(
-        self,
-        profile_name: str | None = None,
-        *,
-        session: boto3.Session | None = None,
-        region: str | None = None,
-        service: str | None = None,
-    ) -> None:
-        self._profile_name = profile_name
-        self._session = session
-        self._region = region
-        self._service = service
-
-    def __repr__(self) -> str:
-        return f"RequestsAuth(profile_name={self._profile_name!r}, region={self._region!r})"
-
-    @property
-    def session(self) -> boto3.Session:
-        """The boto3 session the credentials come from (built on first use)."""
-        if self._session is None:
-            self._session = _boto3_session(self._profile_name)
-        return self._session
-
-    def __call__(self, prepared: requests.PreparedRequest) -> requests.PreparedRequest:
-        from botocore.awsrequest import AWSRequest
-
-        url = canonical_url(str(prepared.url))
-        prepared.url = url
-        from_host = region_and_service_from_host(urlsplit(url).netloc)
-        session = self.session
-        region = from_host[0] if from_host else _region_for(url, self._region, session)
-        service = from_host[1] if from_host else (self._service or DEFAULT_SERVICE)
-        body = prepared.body
-        if body is not None and not isinstance(body, (bytes, str)):
-            raise ConfigError("RequestsAuth signs bytes or str bodies, not streams")
-        # Sign exactly the headers requests will send; the Host header is derived from the URL
-        # the same way urllib3 writes it.
-        request = AWSRequest(
-            method=str(prepared.method),
-            url=url,
-            headers=dict(prepared.headers),
-            data=body or b"",
-        )
-        sign_request(request, _session_credentials(session), region=region, service=service)
-        for name in ("Authorization", "X-Amz-Date", "X-Amz-Content-SHA256"):
-            prepared.headers[name] = request.headers[name]
-        token = request.headers.get("X-Amz-Security-Token")
-        if token is not None:
-            prepared.headers["X-Amz-Security-Token"] = token
-        return prepared
-
-
-_REQUESTS_AUTH_DOC = """A ``requests`` auth hook that SigV4-signs each request it sends.
-
-    Each request is signed with the session's current credentials, refreshed by the credential
-    chain when 20 minutes or less are left. The region and service come from the host when it is
-    an execute-api host, else from the arguments, else the session's region. Needs the
-    ``requests`` extra (``pip install 'scribeauth[requests]'``).
-
-    Example::
-
-        import requests
-        from scribeauth.signing import RequestsAuth
-
-        auth = RequestsAuth(profile_name="scribe")
-        requests.get("https://abc123.execute-api.eu-west-2.amazonaws.com/prod/items", auth=auth)
-
-    Args:
-        profile_name: the profile whose credentials sign; ignored when ``session`` is given.
-        session: a boto3 session to take credentials from.
-        region: the SigV4 region for hosts that do not name one.
-        service: the SigV4 service for hosts that do not name one.
-    """
-
 if TYPE_CHECKING:
     from requests.auth import AuthBase
 
+    from .requests_auth import _RequestsSigner
+
     class RequestsAuth(_RequestsSigner, AuthBase):
-        __doc__ = _REQUESTS_AUTH_DOC
+        """A ``requests`` auth hook that SigV4-signs each request it sends."""
 
 
 def __getattr__(name: str) -> Any:
@@ -403,16 +386,8 @@ def __getattr__(name: str) -> Any:
     # importing scribeauth.signing must neither need nor pay for requests.
     if name != "RequestsAuth":
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    try:
-        from requests.auth import AuthBase
-    except ImportError as err:
-        raise ConfigError(
-            "signing with requests needs the requests extra: pip install 'scribeauth[requests]'"
-        ) from err
-    cls = type(
-        "RequestsAuth",
-        (_RequestsSigner, AuthBase),
-        {"__doc__": _REQUESTS_AUTH_DOC, "__module__": __name__, "__qualname__": "RequestsAuth"},
-    )
+    from .requests_auth import build
+
+    cls = build()
     globals()["RequestsAuth"] = cls
     return cls

@@ -1,22 +1,20 @@
 """Cognito user-pool calls: one method per cognito-idp operation.
 
-This is the one place a botocore ``ClientError`` (or a transport failure) becomes a scribeauth
-error, and the one place ``SECRET_HASH`` is added for confidential app clients. Every error raised
-here is chained to the botocore error, says in one line what to do, and carries the Cognito error
-code as ``.code`` (None for transport failures). No password, token, session or code ever reaches
-a message: Cognito's own message is kept only when it carries none of them.
+Every call goes through :func:`scribeauth.wire.call`, the one translator from botocore failures
+to scribeauth errors; this module words the user-pool refusals (which fix fits which call) and is
+the one place ``SECRET_HASH`` is added for confidential app clients. No password, token, session
+or code ever reaches a message: Cognito's own message is kept only when it carries none of them.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from . import srp
+from . import srp, wire
 from .clients import make_client
 from .errors import (
+    AuthFlowNotEnabledError,
     CodeMismatchError,
     ExpiredCodeError,
     PasswordPolicyError,
@@ -35,8 +33,12 @@ __all__ = ["UserPoolClient", "error_code", "operation_unknown", "srp_not_enabled
 _SIGN_IN_AGAIN = "sign in again: scribeauth login"
 _WAIT = "wait a minute, then try again"
 _CHECK_IDS = "check scribe_client_id and scribe_user_pool_id (and the pool's region) in the profile"
+_UNKNOWN_OPERATION = "UnknownOperationException"
+# Cognito's message when a user is locked out after too many failed sign-ins.
+_LOCKED_OUT = "password attempts exceeded"
 
-# Cognito code -> (our class, the fix). Codes not listed become ServiceError.
+# Cognito code -> (our class, the fix), for the codes wire.classify leaves to each client.
+# Codes in neither become ServiceError.
 _ERRORS: dict[str, tuple[type[ScribeAuthError], str]] = {
     "NotAuthorizedException": (UnauthorizedException, ""),  # fix depends on the call
     "UserNotFoundException": (UnauthorizedException, "check the username"),
@@ -59,31 +61,17 @@ _ERRORS: dict[str, tuple[type[ScribeAuthError], str]] = {
         UserNotConfirmedError,
         "confirm the account first (the code sent at sign-up) or ask an administrator",
     ),
-    "TooManyRequestsException": (TooManyRequestsException, _WAIT),
-    "ThrottlingException": (TooManyRequestsException, _WAIT),
-    "LimitExceededException": (TooManyRequestsException, _WAIT),
-    "TooManyFailedAttemptsException": (TooManyRequestsException, _WAIT),
-    "ResourceNotFoundException": (ResourceNotFoundException, _CHECK_IDS),
     "InvalidParameterException": (ServiceError, "check the profile's settings"),
     "InvalidUserPoolConfigurationException": (
         ServiceError,
         "the user pool is misconfigured; ask its administrator",
     ),
-    "InternalErrorException": (ServiceUnavailableError, "try again later"),
 }
-
-_UNKNOWN_OPERATION = "UnknownOperationException"
-# Cognito's message when a user is locked out after too many failed sign-ins.
-_LOCKED_OUT = "password attempts exceeded"
-
-# Runs of characters that look like a token, a session, a secret or a long code.
-_SECRETISH = re.compile(r"[A-Za-z0-9_\-+/=.]{40,}")
 
 
 def error_code(err: BaseException) -> str | None:
     """The Cognito error code a scribeauth error carries (None for transport failures)."""
-    code = getattr(err, "code", None)
-    return code if isinstance(code, str) else None
+    return err.code if isinstance(err, ScribeAuthError) else None
 
 
 def operation_unknown(err: BaseException) -> bool:
@@ -94,29 +82,16 @@ def operation_unknown(err: BaseException) -> bool:
 
 
 def srp_not_enabled(err: BaseException) -> bool:
-    """Whether Cognito refused USER_SRP_AUTH because the app client does not allow that flow."""
-    return (
-        error_code(err) == "InvalidParameterException"
-        and "USER_SRP_AUTH" in str(err)
-        and "not enabled" in str(err)
-    )
+    """Whether Cognito refused USER_SRP_AUTH because the app client does not allow that flow.
 
-
-def _tag(error: ScribeAuthError, code: str | None) -> ScribeAuthError:
-    error.code = code  # type: ignore[attr-defined]
-    return error
+    Decided from Cognito's reply when the error was made (:func:`scribeauth.wire.flow_not_enabled`),
+    never from our own message.
+    """
+    return isinstance(err, AuthFlowNotEnabledError) and err.flow == "USER_SRP_AUTH"
 
 
 def _safe_message(message: object, secrets: Iterable[str]) -> str:
-    """Cognito's message on one line, or "" when it might carry something secret."""
-    if not isinstance(message, str):
-        return ""
-    text = " ".join(message.split()).rstrip(".")
-    if not text or len(text) > 200 or _SECRETISH.search(text):
-        return ""
-    if any(secret and secret in text for secret in secrets):
-        return ""
-    return text
+    return wire.safe_message(message, secrets)
 
 
 class UserPoolClient:
@@ -375,82 +350,35 @@ class UserPoolClient:
         params.update(self._secret_hash_param(username))
         self._call("confirm_forgot_password", "reset", params.values(), **params)
 
-    # -- the one place botocore errors are translated --------------------------------------------
+    # -- every call -------------------------------------------------------------------------------
     def _call(
         self, method: str, context: str, secrets: Iterable[Any], **params: Any
     ) -> dict[str, Any]:
-        import botocore.exceptions
-        import botocore.parsers
-
         client = make_client("cognito-idp", self.region, self._profile)
+        if not hasattr(client, method):
+            # An older botocore whose model lacks the operation: the caller may fall back.
+            operation = "".join(part.title() for part in method.split("_"))
+            raise ServiceError(
+                f"this botocore does not know Cognito {operation}; upgrade botocore",
+                code=_UNKNOWN_OPERATION,
+            )
         # unique_id keeps this to one registration on the process-wide shared client.
         client.meta.events.register(
             "before-parse.cognito-identity-provider",
-            _refuse_unreadable,
+            wire.refuse_unreadable,
             unique_id="scribeauth-user-pool-unreadable",
         )
-        operation = client.meta.method_to_api_mapping.get(method, method)
-        if not hasattr(client, method):
-            # An older botocore whose model lacks the operation: the caller may fall back.
-            raise _tag(
-                ServiceError(f"this botocore does not know Cognito {operation}; upgrade botocore"),
-                _UNKNOWN_OPERATION,
-            )
-        try:
-            reply = getattr(client, method)(**params)
-        except botocore.exceptions.ClientError as err:
-            hidden = [s for s in secrets if isinstance(s, str)]
-            if self._client_secret:
-                hidden.append(self._client_secret)
-            raise _translate(err.response, operation, context, hidden) from err
-        except (
-            botocore.exceptions.ConnectionError,
-            botocore.exceptions.HTTPClientError,
-            botocore.exceptions.IncompleteReadError,
-            botocore.parsers.ResponseParserError,
-        ) as err:
-            # Transport failures (after botocore's retries): say which, never str(err).
-            raise _tag(
-                ServiceUnavailableError(
-                    f"Cognito {operation} failed ({type(err).__name__}); "
-                    "check the network and the endpoint, then try again"
-                ),
-                None,
-            ) from err
-        except botocore.exceptions.BotoCoreError as err:
-            # str(err) can echo parameter values (ParamValidationError), so name the class only.
-            raise _tag(
-                ServiceError(f"Cognito {operation} could not be sent ({type(err).__name__})"),
-                None,
-            ) from err
-        except (AttributeError, TypeError, ValueError, OverflowError) as err:
-            # How botocore's parser fails on a reply that is not UTF-8, or is JSON of another
-            # shape than the API's (a proxy's page, the wrong endpoint).
-            raise _tag(
-                ServiceUnavailableError(
-                    f"Cognito {operation} sent an unreadable reply ({type(err).__name__}); "
-                    "check the endpoint, then try again"
-                ),
-                None,
-            ) from err
-        reply = dict(reply)
-        reply.pop("ResponseMetadata", None)
-        return reply
-
-
-def _refuse_unreadable(response_dict: Mapping[str, Any], **_: Any) -> None:
-    """botocore reads a 200 whose body is not JSON (a proxy's page, a cut-off reply) as an
-    empty success; refuse it instead."""
-    if response_dict.get("status_code") != 200:
-        return
-    try:
-        parsed = json.loads(response_dict.get("body") or b"")
-    except ValueError:
-        parsed = None
-    if not isinstance(parsed, dict):
-        from botocore.parsers import ResponseParserError
-
-        raise ResponseParserError("the reply is not a JSON object")
+        hidden = [s for s in secrets if isinstance(s, str)]
+        if self._client_secret:
+            hidden.append(self._client_secret)
+        return wire.call(
+            client,
+            method,
+            params,
+            service="Cognito",
+            settings="scribe_client_id and scribe_user_pool_id",
+            explain=lambda refusal: _word(refusal, context, hidden),
+        )
 
 
 def _one_of(*, session: str | None, access_token: str | None) -> dict[str, str]:
@@ -476,26 +404,31 @@ _UNAUTHORIZED_FIX = {
 def _translate(
     response: Mapping[str, Any], operation: str, context: str, secrets: list[str]
 ) -> ScribeAuthError:
-    error = response.get("Error") or {}
-    code = " ".join(str(error.get("Code") or "").split())  # one-line messages, whatever is sent
-    status = (response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
-    said = _safe_message(error.get("Message"), secrets)
+    """Words a botocore error response (``ClientError.response``) from the user pool."""
+    return _word(wire.refusal_of(response, operation), context, secrets)
+
+
+def _word(refusal: wire.Refusal, context: str, secrets: list[str]) -> ScribeAuthError:
+    code = refusal.code
+    said = _safe_message(refusal.message, secrets)
     detail = f" ({said})" if said else ""
 
     if code in _ERRORS:
         cls, fix = _ERRORS[code]
-    elif isinstance(status, int) and status >= 500:
-        cls, fix = ServiceUnavailableError, "try again later"
+    elif (common := wire.classify(refusal)) is not None:
+        cls, fix = common, _WAIT if common is TooManyRequestsException else "try again later"
+        if common is ResourceNotFoundException:
+            fix = _CHECK_IDS
     else:
         cls, fix = ServiceError, "report this if it persists"
     if code == "NotAuthorizedException":
         fix = _UNAUTHORIZED_FIX.get(context, _SIGN_IN_AGAIN)
-        if context == "challenge" and "expired" in str(error.get("Message", "")).lower():
+        if context == "challenge" and "expired" in refusal.message.lower():
             # Cognito reports a timed-out sign-in session as NotAuthorized.
             cls, fix = ExpiredCodeError, _SIGN_IN_AGAIN
         if context == "sign-in" and not said:
             detail = " (incorrect username or password)"
-        if _LOCKED_OUT in str(error.get("Message", "")).lower():
+        if _LOCKED_OUT in refusal.message.lower():
             # Cognito locks a user out after 5 failed sign-ins, for a while that grows.
             detail = " (too many failed sign-ins: the user is locked out for now)"
             fix = "wait a few minutes, then try again, or ask an administrator to reset it"
@@ -514,5 +447,5 @@ def _translate(
         ResourceNotFoundException: "Cognito does not know this app client or user pool",
         ServiceUnavailableError: "Cognito is unavailable",
     }.get(cls, "Cognito refused the request")
-    label = f"{operation}: {what}" + (f" [{code}]" if code and cls is ServiceError else "")
-    return _tag(cls(f"{label}{detail}; {fix}"), code or None)
+    label = f"{refusal.operation}: {what}" + (f" [{code}]" if code and cls is ServiceError else "")
+    return wire.translated(cls, f"{label}{detail}; {fix}", refusal)

@@ -2,7 +2,9 @@
 
 Deliberately independent of ``scribeauth.srp`` and ``scribeauth.local.srp_server`` (it follows the
 published amazon-cognito-identity-js / pycognito conventions), so a bug shared by our client and
-our server cannot make the tests pass.
+our server cannot make the tests pass. Device SRP follows amazon-cognito-identity-js too:
+``device_verifier`` is its ``generateHashDevice`` + ``ConfirmDevice`` encoding, and
+``TestSrpClient.for_device`` / ``answer_device`` its ``getDeviceResponse``.
 """
 
 from __future__ import annotations
@@ -54,6 +56,24 @@ def cognito_timestamp(when: datetime | None = None) -> str:
     return f"{when:%a %b} {when.day} {when:%H:%M:%S} UTC {when.year}"
 
 
+def device_verifier(device_group_key: str, device_key: str) -> tuple[str, dict[str, str]]:
+    """A random device password and the ``DeviceSecretVerifierConfig`` that proves it.
+
+    As amazon-cognito-identity-js: password = base64 of 40 random bytes; ``x = H(pad(salt) |
+    hex(H(group_key | device_key | ":" | password)))``; salt and verifier sent as base64 of their
+    padded big-endian bytes.
+    """
+    password = base64.b64encode(secrets.token_bytes(40)).decode()
+    salt = _padded(int.from_bytes(secrets.token_bytes(16), "big") or 1)
+    inner = hashlib.sha256(f"{device_group_key}{device_key}:{password}".encode()).hexdigest()
+    x = int.from_bytes(_sha(salt, bytes.fromhex(inner)), "big")
+    verifier = _padded(pow(_GEN, x, _PRIME))
+    return password, {
+        "Salt": base64.b64encode(salt).decode(),
+        "PasswordVerifier": base64.b64encode(verifier).decode(),
+    }
+
+
 class TestSrpClient:
     """One client-side SRP exchange: ``srp_a`` for InitiateAuth, then ``answer`` the challenge."""
 
@@ -64,6 +84,34 @@ class TestSrpClient:
         self.password = password
         self.small_a = small_a or secrets.randbits(512)
         self.big_a = pow(_GEN, self.small_a, _PRIME)
+
+    @classmethod
+    def for_device(cls, device_group_key: str, device_password: str) -> TestSrpClient:
+        """A device SRP exchange: the group key stands where the pool name does."""
+        client = cls("x_x", device_password)
+        client.pool = device_group_key
+        return client
+
+    def answer_device(
+        self, challenge: dict[str, str], device_key: str, timestamp: str | None = None
+    ) -> dict[str, str]:
+        """ChallengeResponses for DEVICE_PASSWORD_VERIFIER."""
+        key = self.key(device_key, challenge["SALT"], challenge["SRP_B"])
+        timestamp = timestamp or cognito_timestamp()
+        message = (
+            self.pool.encode()
+            + device_key.encode()
+            + base64.b64decode(challenge["SECRET_BLOCK"])
+            + timestamp.encode()
+        )
+        signature = base64.b64encode(hmac.digest(key, message, "sha256")).decode()
+        return {
+            "USERNAME": challenge["USERNAME"],
+            "PASSWORD_CLAIM_SECRET_BLOCK": challenge["SECRET_BLOCK"],
+            "PASSWORD_CLAIM_SIGNATURE": signature,
+            "TIMESTAMP": timestamp,
+            "DEVICE_KEY": device_key,
+        }
 
     @property
     def srp_a(self) -> str:

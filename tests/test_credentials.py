@@ -315,6 +315,57 @@ def test_logout_deletes_even_when_revoking_fails(stack: LocalStack) -> None:
     assert not the_broker.cache.path.exists()
 
 
+def test_sign_out_says_what_happened(stack: LocalStack) -> None:
+    signed_in(stack)
+    result = broker(stack).sign_out()
+    assert (result.was_signed_in, result.revocable, result.revoked) == (True, True, True)
+    assert not result.revoke_failed
+    again = broker(stack).sign_out()
+    assert (again.was_signed_in, again.revoked, again.cache_deleted) == (False, False, True)
+
+
+def test_sign_out_reports_a_failed_revoke(stack: LocalStack) -> None:
+    signed_in(stack)
+    stack.faults.add("RevokeToken", "garble", times=1)
+    result = broker(stack).sign_out()
+    assert result.revoke_failed
+    assert not broker(stack).cache.path.exists()
+
+
+def test_change_password_renews_an_expired_access_token_on_the_brokers_clock(
+    stack: LocalStack,
+) -> None:
+    entry = signed_in(stack)
+    assert entry.tokens is not None
+    stack.clock_offset = 2 * 3600  # the access token has expired on the stack's clock too
+    alice = stack.seed.users["alice"]
+    broker(stack).change_password(alice.password, "Changed-Passw0rd!")
+    assert calls(stack) == ["GetTokensFromRefreshToken", "ChangePassword"]
+    saved = broker(stack).cached()
+    assert saved is not None
+    assert saved.tokens is not None
+    assert saved.tokens.access_token != entry.tokens.access_token  # the renewed tokens are kept
+    assert saved.tokens.refresh_token == entry.tokens.refresh_token
+
+
+def test_change_password_without_a_session_asks_to_sign_in(stack: LocalStack) -> None:
+    with pytest.raises(SignInRequired, match="scribeauth login --profile scribe"):
+        broker(stack).change_password("old", "New-Passw0rd!")
+    assert calls(stack) == []
+
+
+def test_status_carries_what_scribeauth_status_prints(stack: LocalStack) -> None:
+    entry = signed_in(stack)
+    assert entry.credentials is not None
+    status = broker(stack).status()
+    assert status.refresh_token is True
+    assert status.access_key_id == entry.credentials.access_key_id
+    assert status.user_pool_id == stack.seed.user_pool_id
+    assert status.identity_pool_id == stack.seed.identity_pool_id
+    assert status.region == stack.seed.region
+    assert calls(stack) == []
+
+
 def test_status_names_no_secret(stack: LocalStack) -> None:
     entry = signed_in(stack)
     assert entry.tokens is not None

@@ -26,7 +26,7 @@ from _chain import PROFILE, broker, calls, child_env, run, signed_in, write_prof
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scribeauth.fasthit import safe_name
+from scribeauth.fasthit import SUFFIX, safe_name
 from scribeauth.local.stack import LocalStack
 from scribeauth.models import AwsCredentials
 
@@ -73,7 +73,7 @@ def stack(scribe_stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> LocalSta
 
 
 def record_path(stack: LocalStack, name: str = PROFILE) -> Path:
-    path: Path = broker(stack, name).cache.hit_path
+    path: Path = broker(stack, name).cache.sidecar(SUFFIX)
     return path
 
 
@@ -347,3 +347,36 @@ def test_probe_sees_the_full_path_without_a_record(stack: LocalStack) -> None:
     outcome = probe()
     assert outcome.code == 0
     assert set(outcome.modules) >= FULL_PATH_MODULES
+
+
+def test_the_records_refresh_window_is_the_models() -> None:
+    # The hit record keeps a copy (it may not import models): the two must never drift.
+    from scribeauth import fasthit, models
+
+    assert models.REFRESH_WINDOW.total_seconds() == fasthit.REFRESH_WINDOW_SECONDS
+
+
+def test_the_hit_record_is_a_leaf() -> None:
+    # Nothing of ours, not even for type checking: the record's module sits below everything.
+    import ast
+
+    from scribeauth import fasthit
+
+    tree = ast.parse(Path(fasthit.__file__).read_text(encoding="utf-8"))
+    ours = [
+        node
+        for node in ast.walk(tree)
+        if (
+            isinstance(node, ast.ImportFrom) and (node.level or "scribeauth" in (node.module or ""))
+        )
+        or (isinstance(node, ast.Import) and any("scribeauth" in a.name for a in node.names))
+    ]
+    assert ours == []
+
+
+def test_the_cache_knows_no_hit_record_names() -> None:
+    from scribeauth import cache
+
+    text = Path(cache.__file__).read_text(encoding="utf-8")
+    assert ".hit" not in text
+    assert "SUFFIX" not in text

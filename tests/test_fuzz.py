@@ -348,8 +348,10 @@ class _FakeProfile:
     """Just what Broker.status() reads of a profile (no files, no network)."""
 
     name = "scribe"
+    user_pool_id = "eu-west-2_AbCdEf123"
     identity_pool_id = "eu-west-2:00000000-0000-0000-0000-000000000000"
     role_arn = None
+    signing_region = "eu-west-2"
 
 
 def test_a_valid_document_loads() -> None:

@@ -235,11 +235,14 @@ def test_nothing_listening(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_parameter_validation_never_echoes_values(stack: LocalStack) -> None:
     # botocore refuses an empty client id before sending anything; its message would name values.
-    with pytest.raises(ServiceError) as info:
+    # A malformed setting: ConfigError (exit 3), as from the identity pool (one translator).
+    with pytest.raises(ConfigError) as info:
         UserPoolClient("eu-west-2", "").initiate_auth(
             "USER_PASSWORD_AUTH", {"USERNAME": "alice", "PASSWORD": "Secret-Passw0rd!"}
         )
     assert "ParamValidationError" in str(info.value)
+    assert "scribe_client_id" in str(info.value)
+    assert info.value.exit_code == 3
     assert "Secret-Passw0rd!" not in str(info.value)
     assert stack.recorder.count("InitiateAuth") == 0
 

@@ -38,11 +38,12 @@ from typing import Any, NoReturn
 
 from .. import __version__
 from ..errors import ScribeAuthError
-from .console import Console, debug_logging, mask_secrets
+from .console import Console, debug_logging, mask_secrets, printable
 
 __all__ = ["EXIT_HTTP_ERROR", "build_parser", "main"]
 
 EXIT_USAGE = 2
+EXIT_CONFIG = 3
 EXIT_HTTP_ERROR = 22
 EXIT_INTERRUPTED = 130
 
@@ -56,8 +57,46 @@ class _Parser(argparse.ArgumentParser):
     """An ArgumentParser whose usage errors are one line: ``scribeauth: <message>``, exit 2."""
 
     def error(self, message: str) -> NoReturn:
-        print(f"scribeauth: {message} (see: {self.prog} --help)", file=sys.stderr, flush=True)
+        # argparse quotes the offending argument: a newline or an escape sequence in it must
+        # not reach the terminal raw.
+        line = printable(message)
+        print(
+            f"scribeauth: {line} (see: {printable(self.prog)} --help)", file=sys.stderr, flush=True
+        )
         raise SystemExit(EXIT_USAGE)
+
+
+def _profile_name(value: str) -> str:
+    """``--profile``: a non-empty name that can be written to a file (UTF-8)."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError(
+            "--profile must not be empty; name a profile (or leave the flag out for "
+            "$AWS_PROFILE, else 'default')"
+        )
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise argparse.ArgumentTypeError(
+            f"--profile {printable(value)!r} is not valid UTF-8 text; check the terminal's "
+            "encoding (LANG/LC_ALL) and retype the name"
+        ) from None
+    return value
+
+
+def _environment_problem() -> str | None:
+    """A one-line complaint about ``AWS_PROFILE``/``AWS_DEFAULT_PROFILE``, or None."""
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+        value = os.environ.get(name)
+        if value is None:
+            continue
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return (
+                f"{name} ({printable(value)!r}) is not valid UTF-8 text; set it to the "
+                "profile's name (or unset it)"
+            )
+    return None
 
 
 def add_command(
@@ -102,6 +141,7 @@ def _common_options(*, top: bool) -> argparse.ArgumentParser:
     common.add_argument(
         "--profile",
         metavar="NAME",
+        type=_profile_name,
         default=default,
         help="the profile to use (default: $AWS_PROFILE, else 'default')",
     )
@@ -154,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         args, extra = parser.parse_known_args(argv)
         if extra:
             if not getattr(args, "forward_unknown", False):
-                parser.error(f"unrecognized arguments: {' '.join(extra)}")
+                parser.error(f"unrecognized arguments: {' '.join(map(repr, extra))}")
             args.args = [*args.args, *extra]
     except SystemExit as exit_:  # --help, --version, usage errors
         return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
@@ -166,6 +206,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         return EXIT_USAGE
 
+    problem = None if getattr(args, "profile", None) else _environment_problem()
+    if problem is not None:
+        print(f"scribeauth: {problem}", file=sys.stderr, flush=True)
+        return EXIT_CONFIG
     debug = bool(getattr(args, "debug", False))
     if not debug:
         return _guarded(args, Console())

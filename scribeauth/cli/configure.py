@@ -10,7 +10,7 @@ from ..errors import ConfigError
 from .console import Console
 from .session import read_stdin_lines, terminal_or_none
 
-__all__ = ["register"]
+__all__ = ["profile_flag", "register"]
 
 # (setting, flag, prompt, required)
 _ASKED = (
@@ -22,6 +22,12 @@ _ASKED = (
 )
 # What is validated alone, without the person's files.
 _NO_FILES = {"AWS_CONFIG_FILE": os.devnull, "SCRIBEAUTH_CONFIG": os.devnull, "HOME": os.devnull}
+
+
+def profile_flag(name: str) -> str:
+    """``--profile NAME`` as a command line must spell it: ``--profile=-x`` for a name starting
+    with ``-`` (which a parser would otherwise take for an option)."""
+    return f"--profile={name}" if name.startswith("-") else f"--profile {name}"
 
 
 def _existing(name: str) -> dict[str, str]:
@@ -97,7 +103,7 @@ def configure(args: argparse.Namespace, console: Console) -> int:
 
     settings: dict[str, str | None] = {
         "region": values["region"],
-        "credential_process": f"scribeauth-credentials --profile {name}",
+        "credential_process": f"scribeauth-credentials {profile_flag(name)}",
         "scribe_client_id": values["client_id"],
         "scribe_user_pool_id": values["user_pool_id"],
         "scribe_identity_pool_id": values["identity_pool_id"],
@@ -113,7 +119,7 @@ def configure(args: argparse.Namespace, console: Console) -> int:
     write_profile(path, name, settings)
     section = "[default]" if name == "default" else f"[profile {name}]"
     console.out(f"Wrote {section} to {path}.")
-    console.out(f"Next: scribeauth login --profile {name}")
+    console.out(f"Next: scribeauth login {profile_flag(name)}")
     return 0
 
 

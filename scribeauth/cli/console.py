@@ -15,7 +15,14 @@ import threading
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
-__all__ = ["Console", "SecretMaskFilter", "Spinner", "debug_logging", "mask_secrets"]
+__all__ = [
+    "Console",
+    "SecretMaskFilter",
+    "Spinner",
+    "debug_logging",
+    "mask_secrets",
+    "printable",
+]
 
 #: How long a network wait may last before the spinner shows.
 SPINNER_DELAY = 0.3
@@ -68,6 +75,17 @@ _PLAIN = re.compile(
 )
 # A JWT anywhere (id, access tokens; Cognito refresh tokens are JWE, five parts).
 _JWT = re.compile(r"\beyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*(?:\.[\w-]*\.[\w-]*)?")
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters, line breaks and undecodable bytes escaped (``\\n``,
+    ``\\x1b``, ``\\udcff``), so an argument echoed in an error stays on one line and cannot
+    drive the terminal."""
+    import unicodedata
+
+    return "".join(
+        c if not unicodedata.category(c).startswith("C") else repr(c)[1:-1] for c in text
+    )
 
 
 def mask_secrets(text: str, values: Iterable[str] = ()) -> str:

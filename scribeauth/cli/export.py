@@ -12,7 +12,7 @@ import subprocess
 from typing import TYPE_CHECKING, Any
 
 from ..models import format_expiration
-from .console import Console
+from .console import Console, printable
 from .session import broker_for, load
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ def run_command(args: argparse.Namespace, console: Console) -> int:
         return EXIT_USAGE
     if os.sep not in command[0] and shutil.which(command[0]) is None:
         # Before asking for credentials: a typo should not cost a sign-in.
-        console.error(f"{command[0]}: command not found")
+        console.error(f"{printable(command[0])}: command not found")
         return EXIT_NOT_FOUND
     profile, credentials = credentials_for(args, console)
     env = {key: value for key, value in os.environ.items() if key not in _DROPPED}
@@ -79,13 +79,13 @@ def run_command(args: argparse.Namespace, console: Console) -> int:
     try:
         child = subprocess.Popen(command, env=env)
     except FileNotFoundError:
-        console.error(f"{command[0]}: command not found")
+        console.error(f"{printable(command[0])}: command not found")
         return EXIT_NOT_FOUND
     except PermissionError:
-        console.error(f"{command[0]}: permission denied")
+        console.error(f"{printable(command[0])}: permission denied")
         return EXIT_CANNOT_RUN
     except OSError as err:
-        console.error(f"{command[0]}: cannot run: {err.strerror}")
+        console.error(f"{printable(command[0])}: cannot run: {err.strerror}")
         return EXIT_CANNOT_RUN
     # Ctrl-C reaches the child too (same process group); let the child decide what it means
     # and pass its exit status on, instead of dying first.

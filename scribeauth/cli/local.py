@@ -21,14 +21,15 @@ def demo(args: argparse.Namespace, console: Console) -> int:
 
 def local_stack(args: argparse.Namespace, console: Console) -> int:
     try:
-        from ..local.serve import main as serve
+        from ..local.serve import run
     except ImportError as err:
         raise ConfigError(_NEEDS_LOCAL) from err
-    return serve([arg for arg in args.args if arg != "--"])
+    return run(args)
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     """Adds demo and local-stack."""
+    from ..local.options import add_arguments
     from . import add_command
 
     parser = add_command(
@@ -58,16 +59,18 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         summary="serve the strict local Scribe stack on loopback until Ctrl-C",
         description=(
             "Serve the local Scribe stack (user pool, identity pool, STS, API gateway) on "
-            "127.0.0.1 for your own tests, printing its ids, demo users and a ready profile. "
-            "Other options go to the server: --host, --port, --region, --token-lifetime, "
-            "--credential-lifetime. Needs the local extra."
+            "loopback for your own tests, printing its ids, the demo users (pool, app client, "
+            "password and the flow each exercises) and a ready profile, then every SMS / e-mail "
+            "code it sends (also at http://HOST:PORT/_local/codes). Exit 10 when the port is in "
+            "use. Needs the local extra."
         ),
         examples=[
             "scribeauth local-stack --port 4566",
+            "scribeauth local-stack --token-lifetime 300 --credential-lifetime 900",
+            "curl http://127.0.0.1:4566/_local/codes   # the codes sent so far",
             "AWS_ENDPOINT_URL=http://127.0.0.1:PORT aws sts get-caller-identity --profile demo",
         ],
         common=common,
         handler=local_stack,
     )
-    # Options meant for the server (--port, --region, ...) are passed on as they are.
-    parser.set_defaults(forward_unknown=True, args=[])
+    add_arguments(parser)

@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConfigError, NoTerminalError, SignInRequired, UnauthorizedException
+from ..dialogue import Dialogue
+from ..errors import ConfigError, NoTerminalError
 from ..models import format_expiration
 from ..prompt import DEFAULT_TTY, Terminal
 from .console import Console
@@ -18,7 +19,6 @@ from .console import Console
 if TYPE_CHECKING:
     from ..config import Profile
     from ..credentials import Broker
-    from ..login import SignIn
 
 __all__ = ["TTY_PATH", "CliTerminal", "broker_for", "load", "read_stdin_lines", "register"]
 
@@ -105,18 +105,6 @@ def load(args: argparse.Namespace, **flags: str | None) -> Profile:
     return load_profile(args.profile, flags=flags or None)
 
 
-def _sign_in_client(profile: Profile) -> SignIn:
-    from ..login import SignIn
-
-    return SignIn(
-        client_id=profile.client_id,
-        user_pool_id=profile.user_pool_id,
-        client_secret=profile.client_secret,
-        auth_flow=profile.auth_flow,
-        profile=profile.name,
-    )
-
-
 def _when(value: datetime | None) -> str:
     if value is None:
         return "-"
@@ -154,22 +142,17 @@ def login(args: argparse.Namespace, console: Console) -> int:
 
 
 def logout(args: argparse.Namespace, console: Console) -> int:
-    from ..login import can_revoke
-
     profile = load(args)
     broker = broker_for(profile, console)
-    entry = broker.cached()
-    if entry is None:
+    with console.busy("Signing out"):
+        result = broker.sign_out()
+    if not result.was_signed_in:
         console.out(f"Profile {profile.name!r} was not signed in; nothing to do.")
         return 0
-    tokens = entry.tokens
-    revocable = tokens is not None and bool(tokens.refresh_token) and can_revoke(tokens)
-    with console.busy("Signing out"):
-        revoked = broker.logout()
-    if revoked:
+    if result.revoked:
         console.out(f"Signed out of profile {profile.name!r}: token revoked, cache deleted.")
         return 0
-    if not revocable:
+    if not result.revocable:
         console.out(
             f"Signed out of profile {profile.name!r}: cache deleted (Cognito cannot revoke "
             "this session's refresh token; it stays valid until it expires)."
@@ -187,44 +170,40 @@ def logout(args: argparse.Namespace, console: Console) -> int:
 
 def status(args: argparse.Namespace, console: Console) -> int:
     profile = load(args)
-    broker = broker_for(profile, console)
-    state = broker.status()
-    entry = broker.cached()
-    tokens = entry.tokens if entry is not None else None
-    credentials = entry.credentials if entry is not None else None
+    state = broker_for(profile, console).status()
 
     def iso(value: datetime | None) -> str | None:
         return format_expiration(value) if value is not None else None
 
     document = {
-        "profile": profile.name,
+        "profile": state.profile,
         "signed_in": state.signed_in,
         "username": state.username,
         "tokens_expire": iso(state.token_expires_at),
-        "refresh_token": bool(tokens is not None and tokens.refresh_token),
+        "refresh_token": state.refresh_token,
         "identity_id": state.identity_id,
         "credentials_expire": iso(state.credentials_expire_at),
-        "access_key_id": credentials.access_key_id if credentials is not None else None,
-        "user_pool_id": profile.user_pool_id,
-        "identity_pool_id": profile.identity_pool_id,
-        "region": profile.signing_region,
+        "access_key_id": state.access_key_id,
+        "user_pool_id": state.user_pool_id,
+        "identity_pool_id": state.identity_pool_id,
+        "region": state.region,
         "cache": state.cache_path,
     }
     if args.json:
         console.out(json.dumps(document, indent=2))
     elif not state.signed_in:
-        console.out(f"Profile {profile.name!r}: not signed in.")
-        console.out(f"Sign in with: scribeauth login --profile {profile.name}")
+        console.out(f"Profile {state.profile!r}: not signed in.")
+        console.out(f"Sign in with: scribeauth login --profile {state.profile}")
     else:
         rows = [
-            ("profile", profile.name),
+            ("profile", state.profile),
             ("user", state.username or "-"),
             ("tokens expire", _when(state.token_expires_at)),
-            ("refresh token", "cached" if document["refresh_token"] else "none"),
+            ("refresh token", "cached" if state.refresh_token else "none"),
             ("identity id", state.identity_id or "-"),
             ("credentials expire", _when(state.credentials_expire_at)),
-            ("access key id", document["access_key_id"] or "-"),
-            ("region", profile.signing_region),
+            ("access key id", state.access_key_id or "-"),
+            ("region", state.region or "-"),
             ("cache", state.cache_path),
         ]
         width = max(len(label) for label, _ in rows)
@@ -236,15 +215,6 @@ def status(args: argparse.Namespace, console: Console) -> int:
 # -- forgot-password / change-password -----------------------------------------------------
 
 
-def _new_password(terminal: Terminal) -> str:
-    for _ in range(3):
-        first = terminal.ask_secret("New password: ")
-        if first and first == terminal.ask_secret("New password again: "):
-            return first
-        terminal.say("The passwords differ (or are empty); try again.")
-    raise UnauthorizedException("the new password was not typed the same way twice")
-
-
 def forgot_password(args: argparse.Namespace, console: Console) -> int:
     profile = load(args, username=args.username)
     terminal = terminal_or_none(console)
@@ -252,8 +222,10 @@ def forgot_password(args: argparse.Namespace, console: Console) -> int:
     if not username:
         if terminal is None:
             raise ConfigError(f"profile {profile.name!r} has no username; pass --username")
-        username = terminal.ask("Username: ")
-    client = _sign_in_client(profile)
+        username = Dialogue(terminal).username()
+    from ..login import SignIn
+
+    client = SignIn.from_profile(profile)
     if args.code is None:
         with console.busy("Asking Cognito for a code"):
             delivery = client.forgot_password(username)
@@ -269,14 +241,14 @@ def forgot_password(args: argparse.Namespace, console: Console) -> int:
     if args.code is not None:
         code = args.code
     elif terminal is not None:
-        code = terminal.ask("Confirmation code: ")
+        code = Dialogue(terminal).confirmation_code()
     else:
         raise NoTerminalError("no terminal to ask for the code on; pass --code CODE")
     if args.password_stdin:
         (new,) = read_stdin_lines(1, "--password-stdin")
         console.secret(new)
     elif terminal is not None:
-        new = _new_password(terminal)
+        new = Dialogue(terminal).new_password()
     else:
         raise NoTerminalError("no terminal to ask for the new password on; use --password-stdin")
     with console.busy("Setting the new password"):
@@ -290,30 +262,21 @@ def forgot_password(args: argparse.Namespace, console: Console) -> int:
 def change_password(args: argparse.Namespace, console: Console) -> int:
     profile = load(args)
     broker = broker_for(profile, console)
-    entry = broker.cached()
-    tokens = entry.tokens if entry is not None else None
-    if tokens is None:
-        raise SignInRequired(
-            f"profile {profile.name!r} is not signed in; run: scribeauth login --profile "
-            f"{profile.name}"
-        )
+    if not broker.status().signed_in:
+        raise broker.sign_in_required()
     terminal = terminal_or_none(console)
     if args.password_stdin:
         old, new = read_stdin_lines(2, "--password-stdin (old password, then new password)")
     elif terminal is not None:
-        old = terminal.ask_secret("Current password: ")
+        dialogue = Dialogue(terminal)
+        old = dialogue.current_password()
         console.secret(old)
-        new = _new_password(terminal)
+        new = dialogue.new_password()
     else:
         raise NoTerminalError("no terminal to ask for the passwords on; use --password-stdin")
     console.secret(old, new)
-    client = _sign_in_client(profile)
-    access = tokens.access
     with console.busy("Changing the password"):
-        expires = access.expires_at
-        if (expires is None or expires <= datetime.now(timezone.utc)) and tokens.refresh_token:
-            tokens = client.refresh(tokens.refresh_token, username=tokens.username)
-        client.change_password(tokens.access_token, old, new)
+        broker.change_password(old, new)
     console.out(f"Password changed for profile {profile.name!r}.")
     return 0
 

@@ -39,7 +39,10 @@ SECRET_KEYS = frozenset(
         "SOFTWARE_TOKEN_MFA_CODE",
         "SMS_MFA_CODE",
         "EMAIL_OTP_CODE",
+        "EMAIL_MFA_CODE",
+        "SMS_OTP_CODE",
         "PASSWORD_CLAIM_SIGNATURE",
+        "PasswordVerifier",
     }
 )
 # Mappings whose every value is a secret: identity-pool Logins hold id tokens.

@@ -34,12 +34,19 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, parse_qsl
 
 from moto.cognitoidp.models import cognitoidp_backends
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import (
+    BaseWSGIServer,
+    WSGIRequestHandler,
+    get_sockaddr,
+    make_server,
+    select_address_family,
+)
 
 from scribeauth.local import seed as seeding
 from scribeauth.local.faults import Fault, Faults
 from scribeauth.local.gateway import Gateway
 from scribeauth.local.identity_pool import IdentityPoolService
+from scribeauth.local.options import LOOPBACK_HOSTS
 from scribeauth.local.pool_state import LOCKOUT_SECONDS
 from scribeauth.local.recorder import Recorder
 from scribeauth.local.user_pool import JSON_TYPE, TARGET_PREFIX, StrictUserPool
@@ -48,7 +55,6 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 IDENTITY_PREFIX = "AWSCognitoIdentityService."
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 _JWKS_PATH = re.compile(r"^/(?P<pool>[\w-]+_[0-9A-Za-z]+)/\.well-known/jwks\.json$")
 LOCAL_PREFIX = "/_local/"
 _log = logging.getLogger(__name__)
@@ -145,12 +151,30 @@ class LocalStack:
 
     # ----------------------------------------------------------------------------- lifecycle
     def start(self) -> LocalStack:
-        """Start serving (idempotent); returns the stack."""
+        """Start serving (idempotent); returns the stack.
+
+        Raises:
+            OSError: the address cannot be bound (``errno.EADDRINUSE`` when the port is in use).
+        """
         if self._server is None:
-            self._server = make_server(
-                self.host, self.port, self._app, threaded=True, request_handler=_QuietHandler
-            )
-            self.port = self._server.server_port
+            # Bound here, not by werkzeug, which prints its own text and exits on a busy port.
+            family = select_address_family(self.host, self.port)
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                sock.bind(get_sockaddr(self.host, self.port, family))
+                sock.listen(128)
+                self._server = make_server(
+                    self.host,
+                    self.port,
+                    self._app,
+                    threaded=True,
+                    request_handler=_QuietHandler,
+                    fd=sock.fileno(),
+                )
+            finally:
+                sock.close()  # make_server holds its own duplicate
+            self.port = int(self._server.server_address[1])
             self._thread = threading.Thread(
                 target=self._server.serve_forever,
                 kwargs={"poll_interval": 0.05},
