@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 from .cache import CacheEntry, ProfileCache
 from .dialogue import Dialogue
 from .errors import NoTerminalError, ScribeAuthError, SignInRequired
-from .models import REFRESH_WINDOW, TOKEN_REFRESH_WINDOW, AwsCredentials
+from .models import REFRESH_WINDOW, TOKEN_REFRESH_WINDOW, AwsCredentials, Tokens
 from .refresh import Refresher, log
 from .status import SignOut, Status
 
@@ -33,6 +33,8 @@ from .status import SignOut, Status
 # Type checkers treat any constant of this name as true.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from .config import Profile
     from .prompt import Terminal
 
@@ -167,8 +169,14 @@ class Broker:
         password: str | None = None,
         mfa_code: str | None = None,
         terminal: Terminal | None = None,
+        remember_device: bool | None = None,
     ) -> CacheEntry:
         """Signs in, exchanges the id token for AWS credentials, and caches all of it.
+
+        Remembered devices (:mod:`scribeauth.devices`): the cached device goes with the
+        sign-in; a new one Cognito names is confirmed and cached, and remembered when the pool
+        asks and ``remember_device`` (else the profile's ``scribe_remember_device``, else a
+        question on the terminal) says yes. A device failure never fails the sign-in.
 
         Whatever is not given (username when the profile has none, password, MFA code, a new
         password, the MFA type, an authenticator set-up) is asked for on the terminal.
@@ -177,6 +185,8 @@ class Broker:
             password: the password; asked for when None.
             mfa_code: the code for the first MFA challenge; asked for when None.
             terminal: where to ask (default: this broker's, else ``/dev/tty``).
+            remember_device: whether to remember this device if the pool asks; None: the
+                profile's setting, else ask on the terminal (no terminal: not remembered).
 
         Returns:
             The saved cache entry: tokens, and (when the profile has an identity pool) the
@@ -194,6 +204,17 @@ class Broker:
         username = self.profile.username or dialogue.username()
         tokens = dialogue.sign_in(
             client, username, password, mfa_code=mfa_code, profile_name=self.profile.name
+        )
+        from .devices import settle_device
+
+        remember = remember_device if remember_device is not None else self.profile.remember
+        settle_device(
+            client,
+            tokens,
+            self.cache,
+            remember=remember,
+            ask=dialogue.remember_device if dialogue.can_ask() else None,
+            warn=log().warning,
         )
         with self.cache.lock():
             previous = self.cached()
@@ -223,6 +244,16 @@ class Broker:
             UnauthorizedException: the current password is wrong
                 (:class:`~scribeauth.errors.PasswordPolicyError`: the new one is refused).
         """
+        tokens = self._live_tokens()
+        self._refresher.sign_in_client().change_password(tokens.access_token, old, new)
+
+    def _live_tokens(self) -> Tokens:
+        """The cached tokens, renewed under the lock first when the access token has expired
+        on this broker's clock.
+
+        Raises:
+            SignInRequired: no session is cached, or it cannot be renewed.
+        """
         entry = self.cached()
         tokens = entry.tokens if entry is not None else None
         if entry is None or tokens is None:
@@ -235,10 +266,60 @@ class Broker:
             if renewed is None or renewed.tokens is None:
                 raise self.sign_in_required()
             tokens = renewed.tokens
-        self._refresher.sign_in_client().change_password(tokens.access_token, old, new)
+        return tokens
 
-    def sign_out(self) -> SignOut:
+    # -- remembered devices -----------------------------------------------------------------------
+
+    def devices(self) -> tuple[list[dict[str, Any]], str | None]:
+        """The user's devices at Cognito (ListDevices) and this machine's device key, if any.
+
+        Raises:
+            SignInRequired: not signed in.
+        """
+        tokens = self._live_tokens()
+        found = self._refresher.sign_in_client().list_devices(tokens.access_token)
+        device = self.cache.load_device()
+        return found, device.key if device is not None else None
+
+    def forget_device(self, device_key: str | None = None) -> str:
+        """ForgetDevice: Cognito forgets the device (default: this machine's, which is then
+        removed from the cache too). Returns the key forgotten.
+
+        Raises:
+            SignInRequired: not signed in.
+            ConfigError: no key given and this machine has no remembered device.
+        """
+        mine = self.cache.load_device()
+        key = device_key or (mine.key if mine is not None else None)
+        if not key:
+            from .errors import ConfigError
+
+            raise ConfigError(
+                f"profile '{self.profile.name}' has no remembered device on this machine; "
+                "name one: scribeauth devices forget DEVICE_KEY (see: scribeauth devices)"
+            )
+        tokens = self._live_tokens()
+        self._refresher.sign_in_client().forget_device(tokens.access_token, key)
+        if mine is not None and mine.key == key:
+            self.cache.delete_device()
+        return key
+
+    def _forget_this_device(self) -> None:
+        """For ``logout --forget-device``: Cognito forgets this machine's device when the
+        session still allows it; the cache forgets it whatever happens."""
+        if self.cache.load_device() is None:
+            return
+        try:
+            self.forget_device()
+        except ScribeAuthError as err:
+            log().warning("could not make Cognito forget this device (%s); removed here", err)
+        self.cache.delete_device()
+
+    def sign_out(self, *, forget_device: bool = False) -> SignOut:
         """Revokes the refresh token (when possible), then deletes the cache, whatever happened.
+
+        The remembered device stays (the next sign-in may skip MFA on it) unless
+        ``forget_device``: then Cognito forgets it first (ForgetDevice), and the cache too.
 
         Returns:
             What happened: whether there was a session, whether its refresh token could be
@@ -249,6 +330,8 @@ class Broker:
         """
         from .login import can_revoke
 
+        if forget_device:
+            self._forget_this_device()
         entry = self.cache.load()
         tokens = entry.tokens if entry is not None else None
         revocable = tokens is not None and bool(tokens.refresh_token) and can_revoke(tokens)

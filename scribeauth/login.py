@@ -66,6 +66,7 @@ __all__ = [
     "AUTH_FLOWS",
     "CHOICE",
     "DEFAULT_REGION",
+    "PASSKEY_HINT",
     "PREFERRED_CHALLENGES",
     "SUPPORTED_CHALLENGES",
     "SignIn",
@@ -105,7 +106,8 @@ _CHOICE_ALIASES = {
     "srp": "PASSWORD_SRP",
     "passkey": "WEB_AUTHN",
 }
-_PASSKEY = (
+#: What a passkey-only sign-in is told (the browser sign-in is ``login --browser``).
+PASSKEY_HINT = (
     "this account signs in with a passkey (WEB_AUTHN), which needs a browser; "
     "run: scribeauth login --browser"
 )
@@ -229,8 +231,19 @@ class SignIn:
         self._srp_secret: tuple[int, int] | None = None
 
     @classmethod
-    def from_profile(cls, profile: Profile, *, now: Callable[[], datetime] = _utc_now) -> SignIn:
+    def from_profile(
+        cls,
+        profile: Profile,
+        *,
+        now: Callable[[], datetime] = _utc_now,
+        device: RememberedDevice | None = None,
+    ) -> SignIn:
         """The sign-in flows of a profile's app client (the one place a profile becomes them).
+
+        Args:
+            profile: the profile.
+            now: the clock.
+            device: the remembered device of the profile's user (from its cache), if any.
 
         Raises:
             MissingIdException: the profile has no client id.
@@ -243,6 +256,8 @@ class SignIn:
             auth_flow=profile.auth_flow,
             profile=profile.name,
             now=now,
+            device=device,
+            preferred_challenge=profile.preferred_challenge,
         )
 
     def __repr__(self) -> str:
@@ -460,7 +475,7 @@ class SignIn:
         if offered and chosen not in offered:
             raise ValueError(f"{choice!r} is not offered; choose one of {', '.join(offered)}")
         if chosen == "WEB_AUTHN":
-            raise ConfigError(_PASSKEY)
+            raise ConfigError(PASSKEY_HINT)
         responses = {"USERNAME": challenge.username, "ANSWER": chosen, **self._device_key()}
         if chosen == "PASSWORD_SRP":
             self._srp_secret = srp.generate_a(self._random_bytes)
@@ -624,7 +639,7 @@ class SignIn:
         if name == "DEVICE_SRP_AUTH":
             return self._prove_device(reply, username)
         if name == "WEB_AUTHN":
-            raise ConfigError(_PASSKEY)
+            raise ConfigError(PASSKEY_HINT)
         if name not in SUPPORTED_CHALLENGES:
             raise ServiceError(
                 f"Cognito asked for the {name} challenge, which scribeauth cannot answer; "
@@ -638,7 +653,8 @@ class SignIn:
             )
         return Challenge(
             name=name,
-            session=_session(reply, required=True),
+            # As with USER_SRP_AUTH, a PASSWORD_VERIFIER may come without a session.
+            session=_session(reply, required=name != "PASSWORD_VERIFIER"),
             parameters=params,
             username=params.get("USER_ID_FOR_SRP") or username,
         )

@@ -47,6 +47,8 @@ _ERRORS: dict[str, tuple[type[ScribeAuthError], str]] = {
         "the password must be changed; reset it: scribeauth forgot-password",
     ),
     "UnauthorizedException": (UnauthorizedException, "check the app client settings"),
+    # GetTokensFromRefreshToken with a token rotation already replaced (past the grace period).
+    "RefreshTokenReuseException": (UnauthorizedException, _SIGN_IN_AGAIN),
     "CodeMismatchException": (CodeMismatchError, "check the code and enter it again"),
     "EnableSoftwareTokenMFAException": (
         CodeMismatchError,

@@ -69,3 +69,17 @@ def test_operation_unknown_to_botocore_is_recognised_before_any_request(
     assert operation_unknown(caught.value)
     assert error_code(caught.value) == "UnknownOperationException"
     assert "upgrade botocore" in str(caught.value)
+
+
+def test_a_rotated_refresh_token_reads_as_sign_in_again() -> None:
+    err = _translate(
+        _reply(
+            "RefreshTokenReuseException",
+            "Refresh token has been invalidated by refresh token rotation",
+        ),
+        "GetTokensFromRefreshToken",
+        "refresh",
+        [],
+    )
+    assert isinstance(err, UnauthorizedException)
+    assert "sign in again" in str(err)

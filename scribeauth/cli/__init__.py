@@ -156,7 +156,7 @@ def _common_options(*, top: bool) -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``scribeauth`` argument parser with every command registered."""
-    from . import configure, export, local, request, session
+    from . import configure, devices, export, local, request, session
 
     parser = _Parser(
         prog="scribeauth",
@@ -182,7 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"scribeauth {__version__}")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
     common = _common_options(top=False)
-    for module in (session, export, request, configure, local):
+    for module in (session, devices, export, request, configure, local):
         module.register(subparsers, common)
     return parser
 

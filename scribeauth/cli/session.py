@@ -130,7 +130,9 @@ def login(args: argparse.Namespace, console: Console) -> int:
             raise ConfigError("--password-stdin: the first line of stdin is empty")
     broker = broker_for(profile, console)
     with console.busy("Signing in"):
-        entry = broker.sign_in(password=password, mfa_code=args.mfa_code)
+        entry = broker.sign_in(
+            password=password, mfa_code=args.mfa_code, remember_device=args.remember_device
+        )
     who = entry.username or profile.username or "?"
     expiry = entry.credentials.expires_at if entry.credentials is not None else None
     suffix = f"; AWS credentials until {_when(expiry)}" if expiry is not None else ""
@@ -145,7 +147,7 @@ def logout(args: argparse.Namespace, console: Console) -> int:
     profile = load(args)
     broker = broker_for(profile, console)
     with console.busy("Signing out"):
-        result = broker.sign_out()
+        result = broker.sign_out(forget_device=args.forget_device)
     if not result.was_signed_in:
         console.out(f"Profile {profile.name!r} was not signed in; nothing to do.")
         return 0
@@ -312,20 +314,40 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         action="store_true",
         help="read the password from the first line of stdin instead of the terminal",
     )
-    parser.add_argument("--mfa-code", metavar="CODE", help="the MFA code (TOTP, SMS or email)")
+    parser.add_argument(
+        "--mfa-code",
+        metavar="CODE",
+        help="the MFA code (TOTP, SMS or email), or a passwordless sign-in's code",
+    )
+    parser.add_argument(
+        "--remember-device",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="remember this device when the user pool asks (default: the profile's "
+        "scribe_remember_device, else ask on the terminal)",
+    )
 
-    add_command(
+    parser = add_command(
         subparsers,
         "logout",
         summary="revoke the refresh token and delete the cached session",
         description=(
             "Revoke the profile's refresh token at Cognito, then delete its cache. If revoking "
             "fails (offline, Cognito down) the cache is still deleted, a warning is printed and "
-            "the exit code is 6."
+            "the exit code is 6. A remembered device stays (the next sign-in may skip MFA on "
+            "it) unless --forget-device."
         ),
-        examples=["scribeauth logout --profile scribe"],
+        examples=[
+            "scribeauth logout --profile scribe",
+            "scribeauth logout --profile scribe --forget-device",
+        ],
         common=common,
         handler=logout,
+    )
+    parser.add_argument(
+        "--forget-device",
+        action="store_true",
+        help="also make Cognito forget this machine's remembered device (ForgetDevice)",
     )
 
     parser = add_command(
