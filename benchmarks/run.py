@@ -43,8 +43,17 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-PROFILE = "bench"
-BIN = Path(sys.executable).parent
+from scribeauth.local.testing import (
+    PROFILE,
+    calls,
+    expire_soon,
+    isolated,
+    process_command,
+    signed_in,
+    start_process,
+    write_profile,
+)
+
 RACERS = 16
 HIT_TARGET = 1.10
 RSS_TARGET_KIB = 5 * 1024
@@ -55,83 +64,7 @@ def verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
 
-# -- the environment and the stack ---------------------------------------------------------------
-
-
-def isolated_environ(root: Path) -> dict[str, str]:
-    """This environment, with HOME, the AWS files, XDG folders and the cache under ``root``."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("AWS_", "SCRIBEAUTH_")) and k != "PYTHONDONTWRITEBYTECODE"
-    }
-    home = root / "home"
-    home.mkdir(parents=True, exist_ok=True)
-    env.update(
-        HOME=str(home),
-        AWS_CONFIG_FILE=str(home / ".aws" / "config"),
-        AWS_SHARED_CREDENTIALS_FILE=str(home / ".aws" / "credentials"),
-        XDG_CONFIG_HOME=str(home / ".config"),
-        XDG_CACHE_HOME=str(home / ".cache"),
-        AWS_EC2_METADATA_DISABLED="true",
-    )
-    return env
-
-
-def credentials_command() -> list[str]:
-    script = BIN / "scribeauth-credentials"
-    if script.exists():
-        return [str(script), "--profile", PROFILE]
-    return [sys.executable, "-m", "scribeauth.credential_process", "--profile", PROFILE]
-
-
-def write_profile(stack: Any) -> None:
-    seed = stack.seed
-    path = Path(os.environ["AWS_CONFIG_FILE"])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        f"[profile {PROFILE}]\n"
-        f"region = {seed.region}\n"
-        f"credential_process = {' '.join(credentials_command())}\n"
-        f"scribe_client_id = {seed.public_client_id}\n"
-        f"scribe_user_pool_id = {seed.user_pool_id}\n"
-        f"scribe_identity_pool_id = {seed.identity_pool_id}\n"
-        f"scribe_username = {seed.users['alice'].username}\n"
-    )
-
-
-def broker() -> Any:
-    from scribeauth.config import load_profile
-    from scribeauth.credentials import Broker
-
-    return Broker(load_profile(PROFILE))
-
-
-def sign_in(stack: Any) -> None:
-    """Signs alice in (in this process) and forgets the requests it took."""
-    broker().sign_in(password=stack.seed.users["alice"].password)
-    stack.recorder.reset()
-
-
-def expire_credentials(seconds: float = 120) -> None:
-    """Leaves the cached credentials ``seconds`` from expiry: the next run refreshes them."""
-    from scribeauth.models import AwsCredentials
-
-    cache = broker().cache
-    entry = cache.load()
-    creds = entry.credentials
-    soon = datetime.now(timezone.utc) + timedelta(seconds=seconds)
-    cache.save(
-        entry.replace(
-            credentials=AwsCredentials(
-                creds.access_key_id, creds.secret_access_key, creds.session_token, soon
-            )
-        )
-    )
-
-
-def cognito_calls(stack: Any) -> list[str]:
-    return [op for op in stack.recorder.operations() if op not in ("execute-api", "jwks")]
+# -- the stack -------------------------------------------------------------------------------------
 
 
 @contextmanager
@@ -262,7 +195,7 @@ def wall_and_rss(stack: Any, rounds: int) -> list[str]:
     python = sys.executable
     commands = {
         "python -c pass": [python, "-c", "pass"],
-        "scribeauth-credentials (cache hit)": credentials_command(),
+        "scribeauth-credentials (cache hit)": process_command(),
         "python -m scribeauth.credential_process (hit)": [
             python,
             "-m",
@@ -283,8 +216,8 @@ def wall_and_rss(stack: Any, rounds: int) -> list[str]:
             raise RuntimeError(f"{name} is not a clean hit: {result.stderr.strip()}")
     stack.recorder.reset()
     figures = measure(commands, rounds)
-    if cognito_calls(stack):
-        raise RuntimeError(f"cache hits called Cognito: {cognito_calls(stack)}")
+    if calls(stack):
+        raise RuntimeError(f"cache hits called Cognito: {calls(stack)}")
     bare_wall, bare_rss = figures["python -c pass"]
     boto_wall, _ = figures['python -c "import boto3"']
     width = max(map(len, commands))
@@ -323,7 +256,7 @@ def wall_and_rss(stack: Any, rounds: int) -> list[str]:
 
 def upstream_calls(stack: Any) -> list[str]:
     lines = ["Upstream calls at the stack, per scribeauth-credentials run"]
-    command = credentials_command()
+    command = process_command()
 
     def calls_for(setup: Callable[[], None]) -> list[str]:
         setup()
@@ -331,45 +264,35 @@ def upstream_calls(stack: Any) -> list[str]:
         result = run(command)
         if result.returncode != 0:
             raise RuntimeError(f"scribeauth-credentials failed: {result.stderr.strip()}")
-        return cognito_calls(stack)
+        return calls(stack)
 
     def fresh_tokens_short_id() -> None:
         stack.token_lifetime = 240  # the id token has under the 5 minutes it must have left
-        sign_in(stack)
+        signed_in(stack)
         stack.token_lifetime = stack.default_token_lifetime
-        expire_credentials()
+        expire_soon(stack)
 
     cases = [
         ("cache hit", lambda: None, 0),
-        ("credentials expiring, id token valid", expire_credentials, 1),
+        ("credentials expiring, id token valid", lambda: expire_soon(stack), 1),
         ("credentials expiring, id token expiring", fresh_tokens_short_id, 2),
     ]
     get_ids = 0
     for label, setup, target in cases:
-        calls = calls_for(setup)
-        get_ids += calls.count("GetId")
-        shown = " + ".join(calls) or "none"
+        made = calls_for(setup)
+        get_ids += made.count("GetId")
+        shown = " + ".join(made) or "none"
         lines.append(
-            f"  {label:<40} {len(calls)} ({shown})  {verdict(len(calls) == target)} (= {target})"
+            f"  {label:<40} {len(made)} ({shown})  {verdict(len(made) == target)} (= {target})"
         )
     lines.append(f"  {'GetId after sign-in':<40} {get_ids}  {verdict(get_ids == 0)} (= 0)")
     return lines
 
 
 def race(stack: Any) -> list[str]:
-    expire_credentials()
+    expire_soon(stack)
     stack.recorder.reset()
-    children = [
-        subprocess.Popen(
-            credentials_command(),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-        )
-        for _ in range(RACERS)
-    ]
+    children = [start_process() for _ in range(RACERS)]
     outputs = [child.communicate(timeout=120) for child in children]
     ok = sum(child.returncode == 0 for child in children)
     documents = {out for out, _ in outputs if out}
@@ -446,26 +369,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"({sys.executable}), {platform.system()} {platform.machine()}, "
         f"{os.cpu_count()} CPUs, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"
     )
-    with tempfile.TemporaryDirectory(prefix="scribeauth-bench-") as tmp:
-        saved = dict(os.environ)
-        os.environ.clear()
-        os.environ.update(isolated_environ(Path(tmp)))
-        try:
-            with local_stack() as stack:
-                write_profile(stack)
-                sign_in(stack)
-                sections: list[Callable[[], list[str]]] = [
-                    lambda: wall_and_rss(stack, args.runs),
-                    lambda: upstream_calls(stack),
-                    lambda: race(stack),
-                    lambda: provider_overhead(9),
-                ]
-                for section in sections:
-                    print()
-                    print("\n".join(section()), flush=True)
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
+    # Real retry back-off, and compiled bytecode as an installed package uses.
+    with (
+        tempfile.TemporaryDirectory(prefix="scribeauth-bench-") as tmp,
+        isolated(Path(tmp), fast_retries=False, keep_bytecode_setting=False),
+        local_stack() as stack,
+    ):
+        write_profile(stack)
+        signed_in(stack)
+        sections: list[Callable[[], list[str]]] = [
+            lambda: wall_and_rss(stack, args.runs),
+            lambda: upstream_calls(stack),
+            lambda: race(stack),
+            lambda: provider_overhead(9),
+        ]
+        for section in sections:
+            print()
+            print("\n".join(section()), flush=True)
     return 0
 
 

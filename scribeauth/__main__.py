@@ -67,6 +67,10 @@ def _tokens(auth: ScribeAuth, args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     """Runs the command with ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
+    if argv is None:  # run as the program: it prints tokens; keep them out of core files
+        from .coredump import disable
+
+        disable()
     parser = _parser()
     args = parser.parse_args(argv)
     if not args.client_id:

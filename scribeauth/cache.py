@@ -28,7 +28,7 @@ from pathlib import Path
 
 from .errors import CacheError, ScribeAuthError
 from .fasthit import safe_name as _safe_name
-from .files import write_atomic
+from .files import sweep_temporaries, untrusted_file, untrusted_folder, write_atomic
 from .models import (
     AwsCredentials,
     Jwt,
@@ -57,6 +57,8 @@ __all__ = [
 FORMAT_VERSION = 1
 # A real entry is a few kilobytes; anything much larger is not ours.
 _MAX_FILE_SIZE = 1 << 20
+# A temporary file this old is a crash's leftover, not another process's write in progress.
+_STALE_SECONDS = 60.0
 _POLL_INTERVAL = 0.05
 
 
@@ -223,27 +225,71 @@ def _unwritable(directory: Path, err: OSError) -> CacheError:
     )
 
 
+def _refused(path: Path, reason: str, *, folder: bool = False) -> CacheError:
+    if folder:
+        return CacheError(
+            f"the scribeauth cache folder {path} {reason}, so nothing in it is used; "
+            "set SCRIBEAUTH_CACHE_DIR to a folder you own that only you can write to"
+        )
+    return CacheError(
+        f"the scribeauth cache file {path} {reason}, so it is not used; remove it "
+        "(or run: scribeauth logout) and sign in again: scribeauth login"
+    )
+
+
 def _ensure_dir(directory: Path) -> None:
-    """Creates the folder 0700, or tightens one of ours that is looser."""
+    """Creates the folder 0700, or tightens one of ours that is looser; refuses another's."""
     try:
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         info = directory.stat()
     except OSError as err:
         raise _unwritable(directory, err) from None
-    if not hasattr(os, "getuid"):
-        return  # Windows: folder ACLs, not mode bits, protect the user profile.
-    if info.st_uid != os.getuid():
-        if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-            raise CacheError(
-                f"the scribeauth cache folder {directory} belongs to another user and others "
-                "can write to it; set SCRIBEAUTH_CACHE_DIR to a folder you own"
-            )
-        return
-    if stat.S_IMODE(info.st_mode) != 0o700:
-        try:
-            directory.chmod(0o700)
-        except OSError as err:
-            raise _unwritable(directory, err) from None
+    reason = untrusted_folder(directory, info)
+    if reason:
+        raise _refused(directory, reason, folder=True)
+
+
+def _trusted_dir(directory: Path) -> bool:
+    """Whether the folder exists (False: nothing cached); raises when it is not to be trusted."""
+    try:
+        info = directory.stat()
+    except OSError:
+        return False
+    reason = untrusted_folder(directory, info)
+    if reason:
+        raise _refused(directory, reason, folder=True)
+    return True
+
+
+def _read(path: Path) -> bytes | None:
+    """A regular file's bytes (no symlink, FIFO or huge file), or None.
+
+    Raises:
+        CacheError: the file belongs to another user or others can write to it.
+    """
+    try:
+        # O_NONBLOCK: a FIFO planted at the path must not hang us before fstat sees it.
+        flags = os.O_RDONLY | _NOFOLLOW | _BINARY | getattr(os, "O_NONBLOCK", 0)
+        fd = os.open(path, flags)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > _MAX_FILE_SIZE:
+            return None
+        reason = untrusted_file(fd, info)
+        if reason:
+            raise _refused(path, reason)
+        chunks = []
+        while chunk := os.read(fd, _MAX_FILE_SIZE + 1):
+            chunks.append(chunk)
+            if sum(map(len, chunks)) > _MAX_FILE_SIZE:
+                return None
+        return b"".join(chunks)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 # -- per-process lock registry: flock is per open file description, so threads need their own.
@@ -324,6 +370,8 @@ class ProfileCache:
         self._stem = _safe_name(profile_name)
         self.path = self.directory / f"{self._stem}.json"
         self.lock_path = self.path.with_name(self.path.name + ".lock")
+        # What the temporaries of the entry and of every sidecar start with.
+        self._every_file = self.directory / self._stem
         # The remembered device: its own file in its own 0700 folder, never beside the entry
         # (not a sidecar), so that neither saving the entry nor logout (which deletes it and
         # its sidecars) touches the device.
@@ -337,9 +385,16 @@ class ProfileCache:
 
         Unusable: unreadable, a symlink, not a regular file, too large, not JSON, another
         format version, another fingerprint, missing or invalid fields. Never raises for the
-        content of the file.
+        content of the file. Temporary files a crash left behind are swept first.
+
+        Raises:
+            CacheError: the folder or the file belongs to another user or can be written by
+                others (what scribeauth would refuse to write is never read).
         """
-        data = self._read(self.path)
+        if not _trusted_dir(self.directory):
+            return None
+        sweep_temporaries(self._every_file, older_than=_STALE_SECONDS)
+        data = _read(self.path)
         if data is None:
             return None
         try:
@@ -350,46 +405,16 @@ class ProfileCache:
             return None
         return entry
 
-    @staticmethod
-    def _read(path: Path) -> bytes | None:
-        """A regular file's bytes (no symlink, FIFO or huge file), or None."""
-        try:
-            # O_NONBLOCK: a FIFO planted at the path must not hang us before fstat sees it.
-            flags = os.O_RDONLY | _NOFOLLOW | _BINARY | getattr(os, "O_NONBLOCK", 0)
-            fd = os.open(path, flags)
-        except OSError:
-            return None
-        try:
-            info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode) or info.st_size > _MAX_FILE_SIZE:
-                return None
-            chunks = []
-            while chunk := os.read(fd, _MAX_FILE_SIZE + 1):
-                chunks.append(chunk)
-                if sum(map(len, chunks)) > _MAX_FILE_SIZE:
-                    return None
-            return b"".join(chunks)
-        except OSError:
-            return None
-        finally:
-            os.close(fd)
-
-    def save(self, entry: CacheEntry) -> None:
-        """Writes the entry atomically: a 0600 temp file in the folder, fsync, ``os.replace``.
-
-        Raises:
-            CacheError: the folder cannot be created or written (names it and the fix).
-        """
-        data = json.dumps(entry_to_dict(entry), indent=2, sort_keys=True).encode("utf-8")
-        _ensure_dir(self.directory)
-        for path in self._sidecars():
-            self._remove(path)
-        self._write(self.path, data)
-
     def load_device(self) -> RememberedDevice | None:
         """The remembered device of this profile's user, or None (absent or unusable, as
-        :meth:`load`; saved under another fingerprint counts as absent)."""
-        data = self._read(self.device_path)
+        :meth:`load`; saved under another fingerprint counts as absent).
+
+        Raises:
+            CacheError: a folder or the file is not to be trusted (as :meth:`load`).
+        """
+        if not _trusted_dir(self.directory) or not _trusted_dir(self.device_path.parent):
+            return None
+        data = _read(self.device_path)
         if data is None:
             return None
         try:
@@ -430,6 +455,18 @@ class ProfileCache:
             CacheError: the file exists but cannot be removed.
         """
         return self._remove(self.device_path)
+
+    def save(self, entry: CacheEntry) -> None:
+        """Writes the entry atomically: a 0600 temp file in the folder, fsync, ``os.replace``.
+
+        Raises:
+            CacheError: the folder cannot be created or written (names it and the fix).
+        """
+        data = json.dumps(entry_to_dict(entry), indent=2, sort_keys=True).encode("utf-8")
+        _ensure_dir(self.directory)
+        for path in self._sidecars():
+            self._remove(path)
+        self._write(self.path, data)
 
     def sidecar(self, suffix: str) -> Path:
         """The path of a file kept beside the entry and derived from it, named
@@ -472,7 +509,7 @@ class ProfileCache:
             raise _unwritable(self.directory, err) from None
 
     def delete(self) -> bool:
-        """Removes the cache file, its sidecars and its lock file.
+        """Removes the cache file, its sidecars, its lock file and any temporary file a crash left.
 
         Returns:
             True when something was removed.
@@ -483,6 +520,7 @@ class ProfileCache:
         removed = False
         for path in (*self._sidecars(), self.path, self.lock_path):
             removed = self._remove(path) or removed
+        removed = bool(sweep_temporaries(self._every_file)) or removed
         return removed
 
     def _remove(self, path: Path) -> bool:
@@ -528,6 +566,14 @@ class ProfileCache:
             except OSError as err:
                 raise _unwritable(self.directory, err) from None
             handle = os.fdopen(fd, "r+b")
+            try:
+                reason = untrusted_file(fd, os.fstat(fd))
+            except OSError as err:
+                handle.close()
+                raise _unwritable(self.directory, err) from None
+            if reason:
+                handle.close()
+                raise _refused(self.lock_path, reason)
             try:
                 locked = _try_lock(handle)
             except OSError as err:

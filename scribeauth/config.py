@@ -61,6 +61,11 @@ class Profile:
         remember_device: ``scribe_remember_device``, as given (see :attr:`remember`).
         role_arn: a role to ask the identity pool for (``CustomRoleArn``).
         region: the profile's own ``region`` (for signing the user's API calls).
+        domain: the user pool domain for browser sign-in (``https://auth.example.com``).
+        identity_provider: go straight to this identity provider in the browser.
+        scopes: OAuth scopes for browser sign-in, space-separated (default ``openid``).
+        redirect_port: the loopback callback port (``http://localhost:PORT/callback``).
+        login: ``browser`` when the profile signs in through the browser only.
         api_hosts: custom API domains ``scribeauth request`` may sign for (comma-separated;
             ``*.example.com`` allowed), besides execute-api hosts; see :mod:`scribeauth.endpoints`.
         sources: where the settings came from, highest precedence first.
@@ -77,6 +82,11 @@ class Profile:
     remember_device: str | None = None
     role_arn: str | None = None
     region: str | None = None
+    domain: str | None = None
+    identity_provider: str | None = None
+    scopes: str | None = None
+    redirect_port: str | None = None
+    login: str | None = None
     api_hosts: str | None = None
     sources: tuple[str, ...] = ()
 

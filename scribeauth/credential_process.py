@@ -137,7 +137,7 @@ def _print(document: str) -> int:
     return 0
 
 
-def _run(profile_name: str | None, *, debug: bool = False) -> int:
+def _run(profile_name: str | None, *, debug: bool = False, disable_dumps: bool = False) -> int:
     from . import fasthit
 
     # The hit record (see scribeauth.fasthit) answers a plain cache hit without importing
@@ -148,6 +148,10 @@ def _run(profile_name: str | None, *, debug: bool = False) -> int:
     # Stamps of the config files before they are read: an edit racing with this run makes the
     # record it leaves stale, never wrong.
     context = fasthit.context(profile_name, os.environ)
+    if disable_dumps:
+        from .coredump import disable
+
+        disable()  # the full path may hold the refresh token: no core file of it
 
     import json
 
@@ -227,7 +231,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .errors import ScribeAuthError
 
     try:
-        return _run(profile, debug=debug)
+        return _run(profile, debug=debug, disable_dumps=argv is None)
     except KeyboardInterrupt:
         _say_error("interrupted")
         return _EXIT_INTERRUPTED

@@ -129,8 +129,9 @@ class Broker:
             entry = self._refresher.renew(entry)
             if entry is not None and entry.credentials is not None:
                 return entry.credentials
-        # No session left: sign in (outside the lock, a person may take minutes to type).
-        if not self._may_prompt(interactive):
+        # No session left: sign in (outside the lock, a person may take minutes to type). A
+        # browser-only profile never opens a browser by itself: it names `login --browser`.
+        if self.profile.login == "browser" or not self._may_prompt(interactive):
             raise self.sign_in_required()
         entry = self.sign_in(terminal=self._terminal)
         assert entry.credentials is not None
@@ -139,8 +140,9 @@ class Broker:
     def sign_in_required(self) -> SignInRequired:
         """The error telling a person how to sign in to this profile again."""
         name = self.profile.name
+        how = " --browser" if self.profile.login == "browser" else ""
         return SignInRequired(
-            f"no valid session for profile '{name}'; run: scribeauth login --profile {name}"
+            f"no valid session for profile '{name}'; run: scribeauth login{how} --profile {name}"
         )
 
     # -- signing in -------------------------------------------------------------------------------
@@ -304,7 +306,7 @@ class Broker:
             self.cache.delete_device()
         return key
 
-    def _forget_this_device(self) -> None:
+    def forget_this_device(self) -> None:
         """For ``logout --forget-device``: Cognito forgets this machine's device when the
         session still allows it; the cache forgets it whatever happens."""
         if self.cache.load_device() is None:
@@ -331,7 +333,7 @@ class Broker:
         from .login import can_revoke
 
         if forget_device:
-            self._forget_this_device()
+            self.forget_this_device()
         entry = self.cache.load()
         tokens = entry.tokens if entry is not None else None
         revocable = tokens is not None and bool(tokens.refresh_token) and can_revoke(tokens)

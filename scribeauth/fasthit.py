@@ -10,11 +10,12 @@ and the YAML file (taken before the profile was read) and of the cache entry its
 
 The next run serves the record only when the key is the same, the stamps are the same and the
 credentials are still fresh (more than :data:`REFRESH_WINDOW_SECONDS` left); anything else,
-including a record that is not a 0600 regular file of ours, goes the full way. A saved entry
-has a new stamp, so saving makes the record stale. The record holds the same secrets as the
-cache entry and is written the same way, by the cache (0600 in the 0700 folder, atomically,
-and deleted with the entry), and only by a ``scribeauth-credentials`` run that just validated
-everything (:mod:`scribeauth.credential_process`).
+including a record that is not a 0600 regular file of ours in a folder of ours that others
+cannot write to, goes the full way. A saved entry has a new stamp, so saving makes the record
+stale. The record holds the same secrets as the cache entry and is written the same way, by the
+cache (0600 in the 0700 folder, atomically, and deleted with the entry), and only by a
+``scribeauth-credentials`` run that just validated everything
+(:mod:`scribeauth.credential_process`).
 
 A leaf: this module runs before anything else of ours on a hit and imports nothing of ours;
 standard library only, and only what the bare interpreter has already loaded (``os``, ``sys``,
@@ -182,6 +183,11 @@ def serve(profile: str | None) -> str | None:
     try:
         ctx = context(profile, os.environ)
         if ctx is None:
+            return None
+        # Trust only what we would write: a folder of ours no one else can write to (the full
+        # path then says why it refuses the folder), and a record that is ours and 0600.
+        folder = os.stat(ctx.record.rpartition("/")[0])
+        if folder.st_mode & 0o022 or (hasattr(os, "getuid") and folder.st_uid != os.getuid()):
             return None
         fd = os.open(ctx.record, os.O_RDONLY | _NOFOLLOW | _NONBLOCK)
         try:

@@ -118,6 +118,26 @@ TABLE: tuple[Setting, ...] = (
     ),
     # The profile's own region (for the user's API calls), the AWS CLI's key.
     _setting("region", "a region like eu-west-2", REGION, ini_key="region"),
+    # Browser sign-in through managed login (scribeauth.browser_login).
+    _setting(
+        "domain",
+        "a user pool domain like https://auth.example.com",
+        r"(?:https?://)?[A-Za-z0-9.-]+(?::\d{1,5})?/?|http://\[::1\](?::\d{1,5})?/?",
+    ),
+    _setting(
+        "identity_provider", "an identity provider name like Google or MySAML", r"[\w.@+-]{1,128}"
+    ),
+    _setting(
+        "scopes",
+        "scopes separated by spaces, like 'openid email'",
+        r"[\w.:/+-]+(?: +[\w.:/+-]+)*",
+    ),
+    _setting(
+        "redirect_port",
+        "a port number like 8400",
+        r"[1-9]\d{0,3}|[1-5]\d{4}|6[0-4]\d{3}|65[0-4]\d{2}|655[0-2]\d|6553[0-5]",
+    ),
+    _setting("login", "password or browser", "password|browser", normalize=str.lower),
     # Custom API domains `scribeauth request` may sign for (scribeauth.endpoints).
     _setting(
         "api_hosts",

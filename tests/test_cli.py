@@ -26,17 +26,8 @@ from scribeauth.login import SignIn
 PROFILE = "scribe"
 
 
-@pytest.fixture(autouse=True)
-def no_terminal(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """In-process runs never reach the developer's own terminal (test_cli_pty.py uses a pty)."""
-    monkeypatch.setattr("scribeauth.cli.session.TTY_PATH", str(tmp_path / "no-tty"))
-
-
-@pytest.fixture
-def stack(scribe_stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> LocalStack:
-    for name, value in scribe_stack.env().items():
-        monkeypatch.setenv(name, value)
-    return scribe_stack
+# In-process runs never reach the developer's own terminal (pty tests use a pty).
+pytestmark = pytest.mark.usefixtures("no_terminal")
 
 
 def configure(stack: LocalStack, user: str = "bob", name: str = PROFILE) -> None:
@@ -115,6 +106,7 @@ def test_every_command_is_registered() -> None:
         "change-password",
         "demo",
         "local-stack",
+        "serve",
     }
 
 

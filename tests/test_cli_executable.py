@@ -45,13 +45,6 @@ def run(
     )
 
 
-@pytest.fixture
-def stack(scribe_stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> LocalStack:
-    for name, value in scribe_stack.env().items():
-        monkeypatch.setenv(name, value)
-    return scribe_stack
-
-
 def configure_argv(stack: LocalStack, profile: str, username: str) -> list[str]:
     seed = stack.seed
     return [
@@ -80,6 +73,7 @@ def test_the_executables_are_installed() -> None:
     assert (result.returncode, result.stdout.strip()) == (0, "scribeauth 2.0.0")
 
 
+@pytest.mark.slow
 def test_configure_and_login_alone_give_a_verified_aws_cli_call(stack: LocalStack) -> None:
     """The must-show: from nothing to `aws sts get-caller-identity --profile scribe`."""
     assert SCRIBEAUTH is not None

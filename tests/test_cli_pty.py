@@ -11,98 +11,27 @@ import contextlib
 import os
 import re
 import select
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pyotp
-import pytest
 
 from scribeauth.cli.console import Spinner
 from scribeauth.config import aws_config_path, load_profile, write_profile
 from scribeauth.local.stack import LocalStack
+from scribeauth.local.testing import BIN
+from scribeauth.local.testing.pty import PtyCommand
+from scribeauth.local.testing.pty import pty_command as run_on_pty
 
-BIN = Path(sys.executable).parent
-# Opening the pty as the first terminal of a new session makes it the controlling terminal.
-_ATTACH = (
-    "import os, sys; fd = os.open(sys.argv[1], os.O_RDWR); os.dup2(fd, 0); os.close(fd); "
-    "os.execv(sys.argv[2], sys.argv[2:])"
-)
 PROFILE = "scribe"
 
 
-class PtyCommand:
-    """A command whose /dev/tty is a pty the test drives."""
-
-    def __init__(self, argv: list[str], *, stderr_to_tty: bool = False) -> None:
-        self.master, self._slave = os.openpty()
-        env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", _ATTACH, os.ttyname(self._slave), *argv],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=self._slave if stderr_to_tty else subprocess.PIPE,
-            env=env,
-            start_new_session=True,
-        )
-        self.screen = ""
-        self._seen = 0
-
-    def expect(self, text: str | re.Pattern[str], timeout: float = 15.0) -> str:
-        """Reads the terminal until ``text`` shows up after what was already matched."""
-        deadline = time.monotonic() + timeout
-        while True:
-            rest = self.screen[self._seen :]
-            match = text.search(rest) if isinstance(text, re.Pattern) else None
-            if match is not None:
-                self._seen += match.end()
-                return match.group(0)
-            if isinstance(text, str) and text in rest:
-                self._seen += rest.index(text) + len(text)
-                return text
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise AssertionError(f"{text!r} not shown; the terminal shows {rest!r}")
-            ready, _, _ = select.select([self.master], [], [], min(left, 0.2))
-            if ready:
-                self.screen += os.read(self.master, 4096).decode("utf-8", "replace")
-
-    def type(self, text: str) -> None:
-        os.write(self.master, (text + "\n").encode())
-
-    def finish(self, timeout: float = 30.0) -> tuple[int, str, str]:
-        out, err = self.process.communicate(timeout=timeout)
-        with contextlib.suppress(OSError):
-            while select.select([self.master], [], [], 0.05)[0]:
-                self.screen += os.read(self.master, 4096).decode("utf-8", "replace")
-        return self.process.returncode, out.decode(), (err or b"").decode()
-
-    def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.communicate()
-        for fd in (self.master, self._slave):
-            with contextlib.suppress(OSError):
-                os.close(fd)
-
-
 @contextlib.contextmanager
-def pty_command(argv: list[str], **kwargs: bool) -> Iterator[PtyCommand]:
-    command = PtyCommand([str(BIN / "scribeauth"), *argv], **kwargs)
-    try:
+def pty_command(argv: list[str], *, stderr_to_tty: bool = False) -> Iterator[PtyCommand]:
+    """``scribeauth ARGV`` with a pty as its terminal."""
+    with run_on_pty([str(BIN / "scribeauth"), *argv], stderr_to_tty=stderr_to_tty) as command:
         yield command
-    finally:
-        command.close()
-
-
-@pytest.fixture
-def stack(scribe_stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> LocalStack:
-    for name, value in scribe_stack.env().items():
-        monkeypatch.setenv(name, value)
-    return scribe_stack
 
 
 def configure(stack: LocalStack, user: str, *, identity_pool: bool = True) -> None:

@@ -15,11 +15,6 @@ from scribeauth.local.stack import LocalStack
 REGION = "eu-west-2"
 
 
-@pytest.fixture
-def stack(scribe_stack: LocalStack) -> LocalStack:
-    return scribe_stack
-
-
 def write_config(home: Path, text: str) -> Path:
     path = home / ".aws" / "config"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -41,40 +36,42 @@ def poke_identity(profile: str | None = None) -> None:
 
 
 def test_aws_endpoint_url_reaches_both_services(
-    stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+    scribe_stack: LocalStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("AWS_ENDPOINT_URL", stack.endpoint_url)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", scribe_stack.endpoint_url)
     poke_idp()
     poke_identity()
-    assert stack.recorder.count("GetUser") == 1
-    assert stack.recorder.count("GetId") == 1
+    assert scribe_stack.recorder.count("GetUser") == 1
+    assert scribe_stack.recorder.count("GetId") == 1
 
 
 def test_service_specific_endpoint_for_user_pools(
-    stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+    scribe_stack: LocalStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", stack.endpoint_url)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", scribe_stack.endpoint_url)
     poke_idp()
-    assert stack.recorder.count("GetUser") == 1
+    assert scribe_stack.recorder.count("GetUser") == 1
     identity = clients.make_client("cognito-identity", REGION)
     assert identity.meta.endpoint_url == f"https://cognito-identity.{REGION}.amazonaws.com"
 
 
 def test_service_specific_endpoint_for_identity_pools(
-    stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+    scribe_stack: LocalStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("AWS_ENDPOINT_URL_COGNITO_IDENTITY", stack.endpoint_url)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_COGNITO_IDENTITY", scribe_stack.endpoint_url)
     poke_identity()
-    assert stack.recorder.count("GetId") == 1
+    assert scribe_stack.recorder.count("GetId") == 1
     idp = clients.make_client("cognito-idp", REGION)
     assert idp.meta.endpoint_url == f"https://cognito-idp.{REGION}.amazonaws.com"
 
 
-def test_service_specific_beats_global(stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_service_specific_beats_global(
+    scribe_stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
-    monkeypatch.setenv("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", stack.endpoint_url)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", scribe_stack.endpoint_url)
     poke_idp()
-    assert stack.recorder.count("GetUser") == 1
+    assert scribe_stack.recorder.count("GetUser") == 1
 
 
 def _services_config(endpoint: str, *, credential_process: str = "false") -> str:
@@ -92,21 +89,21 @@ def _services_config(endpoint: str, *, credential_process: str = "false") -> str
     )
 
 
-def test_services_section_of_the_profile(stack: LocalStack, isolated_env: Path) -> None:
-    write_config(isolated_env, _services_config(stack.endpoint_url))
+def test_services_section_of_the_profile(scribe_stack: LocalStack, isolated_env: Path) -> None:
+    write_config(isolated_env, _services_config(scribe_stack.endpoint_url))
     poke_idp("scribe")
     poke_identity("scribe")
-    assert stack.recorder.count("GetUser") == 1
-    assert stack.recorder.count("GetId") == 1
+    assert scribe_stack.recorder.count("GetUser") == 1
+    assert scribe_stack.recorder.count("GetId") == 1
 
 
 def test_services_section_via_aws_profile(
-    stack: LocalStack, isolated_env: Path, monkeypatch: pytest.MonkeyPatch
+    scribe_stack: LocalStack, isolated_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    write_config(isolated_env, _services_config(stack.endpoint_url))
+    write_config(isolated_env, _services_config(scribe_stack.endpoint_url))
     monkeypatch.setenv("AWS_PROFILE", "scribe")
     poke_idp()
-    assert stack.recorder.count("GetUser") == 1
+    assert scribe_stack.recorder.count("GetUser") == 1
 
 
 def test_profile_missing_from_the_files_is_not_an_error(
@@ -120,26 +117,28 @@ def test_profile_missing_from_the_files_is_not_an_error(
     assert client.meta.region_name == REGION
 
 
-def test_region_is_the_pools_not_the_profiles(stack: LocalStack, isolated_env: Path) -> None:
-    write_config(isolated_env, _services_config(stack.endpoint_url))
+def test_region_is_the_pools_not_the_profiles(scribe_stack: LocalStack, isolated_env: Path) -> None:
+    write_config(isolated_env, _services_config(scribe_stack.endpoint_url))
     client = clients.make_client("cognito-idp", REGION, "scribe")
     assert client.meta.region_name == REGION
 
 
 def test_no_credential_lookup(
-    stack: LocalStack, isolated_env: Path, monkeypatch: pytest.MonkeyPatch
+    scribe_stack: LocalStack, isolated_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     marker = isolated_env / "credential_process_ran"
     script = isolated_env / "creds.sh"
     script.write_text(f"#!/bin/sh\ntouch {marker}\nexit 1\n")
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
-    write_config(isolated_env, _services_config(stack.endpoint_url, credential_process=str(script)))
+    write_config(
+        isolated_env, _services_config(scribe_stack.endpoint_url, credential_process=str(script))
+    )
     monkeypatch.setenv("AWS_PROFILE", "scribe")
     monkeypatch.delenv("AWS_ACCESS_KEY_ID", raising=False)
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     poke_idp("scribe")
     poke_identity("scribe")
-    assert stack.recorder.count("GetUser") == 1
+    assert scribe_stack.recorder.count("GetUser") == 1
     assert not marker.exists(), "the profile's credential_process was run"
 
     # Guard: a signed client of the same profile does run it, so the marker can appear.
@@ -150,9 +149,9 @@ def test_no_credential_lookup(
     assert marker.exists()
 
 
-def test_requests_are_unsigned(stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_requests_are_unsigned(scribe_stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> None:
     # Credentials in the environment must not be used either.
-    monkeypatch.setenv("AWS_ENDPOINT_URL", stack.endpoint_url)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", scribe_stack.endpoint_url)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
     client = clients.make_client("cognito-idp", REGION)
@@ -191,13 +190,13 @@ def test_clients_are_cached_per_settings(monkeypatch: pytest.MonkeyPatch) -> Non
     assert clients.make_client("cognito-idp", REGION) is not moved
 
 
-def test_config_file_edits_are_seen(stack: LocalStack, isolated_env: Path) -> None:
+def test_config_file_edits_are_seen(scribe_stack: LocalStack, isolated_env: Path) -> None:
     write_config(isolated_env, "[profile scribe]\nregion = us-east-1\n")
     before = clients.make_client("cognito-idp", REGION, "scribe")
     assert before.meta.endpoint_url.startswith("https://")
-    write_config(isolated_env, _services_config(stack.endpoint_url) + "\n# edited\n")
+    write_config(isolated_env, _services_config(scribe_stack.endpoint_url) + "\n# edited\n")
     after = clients.make_client("cognito-idp", REGION, "scribe")
-    assert after.meta.endpoint_url == stack.endpoint_url
+    assert after.meta.endpoint_url == scribe_stack.endpoint_url
 
 
 def test_broken_config_is_a_config_error(isolated_env: Path) -> None:
@@ -230,35 +229,35 @@ def _sleeps(caplog: pytest.LogCaptureFixture) -> list[float]:
 
 @pytest.mark.parametrize("cap", ["0", "0.02"])
 def test_the_test_backoff_knob_caps_every_sleep_but_keeps_every_attempt(
-    stack: LocalStack,
+    scribe_stack: LocalStack,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
     cap: str,
 ) -> None:
-    monkeypatch.setenv("AWS_ENDPOINT_URL", stack.endpoint_url)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", scribe_stack.endpoint_url)
     monkeypatch.setenv(clients.TEST_MAX_BACKOFF_ENV, cap)
     caplog.set_level("DEBUG", logger="botocore.endpoint")
-    stack.faults.add("GetUser", "throttle", times=5)
+    scribe_stack.faults.add("GetUser", "throttle", times=5)
     with pytest.raises(botocore.exceptions.ClientError) as info:
         clients.make_client("cognito-idp", REGION).get_user(AccessToken="not-a-token")
     # botocore's own retry handler still decides: five attempts, then the throttling error.
     assert info.value.response["Error"]["Code"] == "TooManyRequestsException"
-    assert stack.recorder.count("GetUser") == 5
+    assert scribe_stack.recorder.count("GetUser") == 5
     sleeps = _sleeps(caplog)
     assert len(sleeps) == 4
     assert all(0 <= sleep <= float(cap) for sleep in sleeps)
 
 
 def test_without_the_knob_botocore_backs_off_as_it_always_does(
-    stack: LocalStack, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    scribe_stack: LocalStack, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setenv("AWS_ENDPOINT_URL", stack.endpoint_url)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", scribe_stack.endpoint_url)
     monkeypatch.delenv(clients.TEST_MAX_BACKOFF_ENV, raising=False)
     caplog.set_level("DEBUG", logger="botocore.endpoint")
     client = clients.make_client("cognito-idp", REGION)
     seen: list[float] = []
     for _ in range(3):
-        stack.faults.add("GetUser", "throttle", times=1)
+        scribe_stack.faults.add("GetUser", "throttle", times=1)
         caplog.clear()
         with pytest.raises(botocore.exceptions.ClientError):
             client.get_user(AccessToken="not-a-token")

@@ -43,12 +43,6 @@ TOKEN_KEYS = {"refresh_token", "access_token", "id_token"}
 FORMS = ["dict", "str"]
 
 
-@pytest.fixture
-def stack(scribe_stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> LocalStack:
-    monkeypatch.setenv("AWS_ENDPOINT_URL", scribe_stack.endpoint_url)
-    return scribe_stack
-
-
 def make_auth(stack: LocalStack, form: str = "dict", **extra: str) -> ScribeAuth:
     """``form`` "str" is ``ScribeAuth(client_id)``; "dict" the 1.x dict with both pools."""
     if form == "str":

@@ -16,9 +16,11 @@ from pathlib import Path
 
 import boto3
 import pytest
-from _chain import (
+
+from scribeauth.local.stack import LocalStack
+from scribeauth.local.testing import (
+    BIN,
     PROFILE,
-    VENV_BIN,
     broker,
     calls,
     child_env,
@@ -28,19 +30,13 @@ from _chain import (
     signed_in,
     write_profile,
 )
-
-from scribeauth.local.stack import LocalStack
 from scribeauth.provider import boto3_session
+
+# Every test that asks for `stack` gets [profile scribe] for alice on it.
+pytestmark = pytest.mark.with_profile
 
 ROLE_ARN_TAIL = ":assumed-role/Cognito_ScribeAuth_Role/CognitoIdentityCredentials"
 JS_DIR = Path(__file__).parent / "js"
-
-
-@pytest.fixture
-def stack(scribe_stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> LocalStack:
-    monkeypatch.setenv("AWS_ENDPOINT_URL", scribe_stack.endpoint_url)
-    write_profile(scribe_stack)
-    return scribe_stack
 
 
 def cached_key(stack: LocalStack) -> str:
@@ -81,12 +77,13 @@ def test_boto3_in_process(stack: LocalStack) -> None:
 
 @pytest.fixture
 def aws_cli() -> str:
-    cli = shutil.which("aws", path=str(VENV_BIN))
+    cli = shutil.which("aws", path=str(BIN))
     if cli is None:
         pytest.skip("the AWS CLI (awscli, in the test extra) is not installed in this venv")
     return cli
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("refresh", [False, True], ids=["hit", "refresh"])
 def test_aws_cli(stack: LocalStack, aws_cli: str, refresh: bool) -> None:
     signed_in(stack)
@@ -123,6 +120,7 @@ def js_sdk() -> Iterator[Path]:
     return JS_DIR / "caller.mjs"
 
 
+@pytest.mark.slow
 def test_aws_sdk_for_javascript(stack: LocalStack, js_sdk: Path) -> None:
     node = shutil.which("node")
     assert node is not None
@@ -136,6 +134,7 @@ def test_aws_sdk_for_javascript(stack: LocalStack, js_sdk: Path) -> None:
     assert calls(stack) == []
 
 
+@pytest.mark.slow
 def test_aws_sdk_for_javascript_sees_the_sign_in_message(stack: LocalStack, js_sdk: Path) -> None:
     node = shutil.which("node")
     assert node is not None

@@ -17,7 +17,10 @@ import time
 from datetime import datetime, timedelta
 
 import pytest
-from _chain import (
+
+from scribeauth.credential_process import main
+from scribeauth.local.stack import LocalStack
+from scribeauth.local.testing import (
     PROFILE,
     broker,
     calls,
@@ -31,21 +34,14 @@ from _chain import (
     write_profile,
 )
 
-from scribeauth.credential_process import main
-from scribeauth.local.stack import LocalStack
+# Every test that asks for `stack` gets [profile scribe] for alice on it.
+pytestmark = pytest.mark.with_profile
 
 SIGN_IN_AGAIN = (
     "scribeauth-credentials: no valid session for profile 'scribe'; "
     "run: scribeauth login --profile scribe\n"
 )
 RFC3339_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
-
-
-@pytest.fixture
-def stack(scribe_stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> LocalStack:
-    monkeypatch.setenv("AWS_ENDPOINT_URL", scribe_stack.endpoint_url)
-    write_profile(scribe_stack)
-    return scribe_stack
 
 
 def one_line_error(result: subprocess.CompletedProcess[str]) -> str:

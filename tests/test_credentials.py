@@ -4,16 +4,13 @@ token refresh cost upstream, identity ids cached for good, sign-in when the sess
 from __future__ import annotations
 
 import json
-import os
 import stat
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pyotp
 import pytest
-from _chain import PROFILE, broker, calls, signed_in, stack_clock, write_profile
 
 from scribeauth.cache import CacheEntry
 from scribeauth.credentials import MIN_TTL, Broker
@@ -25,19 +22,17 @@ from scribeauth.errors import (
 )
 from scribeauth.identity_pool import IdentityPoolClient
 from scribeauth.local.stack import LocalStack
+from scribeauth.local.testing import PROFILE, broker, calls, signed_in, stack_clock, write_profile
+from scribeauth.local.testing.pty import Pty
 from scribeauth.login import SignIn
 from scribeauth.models import AwsCredentials, Tokens
 from scribeauth.prompt import Terminal
 
+# Every test that asks for `stack` gets [profile scribe] for alice on it.
+pytestmark = pytest.mark.with_profile
+
 SIGN_IN_AGAIN = "no valid session for profile 'scribe'; run: scribeauth login --profile scribe"
 NO_TERMINAL = Terminal("/nonexistent/tty")
-
-
-@pytest.fixture
-def stack(scribe_stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> LocalStack:
-    monkeypatch.setenv("AWS_ENDPOINT_URL", scribe_stack.endpoint_url)
-    write_profile(scribe_stack)
-    return scribe_stack
 
 
 def expiring(entry: CacheEntry, stack: LocalStack, seconds: float = 60) -> CacheEntry:
@@ -388,38 +383,6 @@ def test_status_names_no_secret(stack: LocalStack) -> None:
 
 
 # -- signing in on a terminal ------------------------------------------------------------------
-
-
-class Pty:
-    """The person's side of a pseudo-terminal."""
-
-    def __init__(self) -> None:
-        self.master, self.slave = os.openpty()
-        self.path = os.ttyname(self.slave)
-        self.shown = bytearray()
-
-    def answer(self, prompt: str, text: str, timeout: float = 20.0) -> None:
-        import select
-        import time
-
-        deadline = time.monotonic() + timeout
-        while prompt.encode() not in self.shown:
-            remaining = deadline - time.monotonic()
-            assert remaining > 0, f"never asked {prompt!r}; shown: {bytes(self.shown)!r}"
-            if select.select([self.master], [], [], remaining)[0]:
-                self.shown.extend(os.read(self.master, 4096))
-        self.shown.clear()
-        os.write(self.master, text.encode() + b"\n")
-
-
-@pytest.fixture
-def pty() -> Iterator[Pty]:
-    if not hasattr(os, "openpty"):
-        pytest.skip("needs POSIX pseudo-terminals")
-    terminal = Pty()
-    yield terminal
-    os.close(terminal.master)
-    os.close(terminal.slave)
 
 
 def in_background(the_broker: Broker) -> tuple[threading.Thread, dict[str, object]]:

@@ -15,7 +15,11 @@ from pathlib import Path
 
 import pyotp
 import pytest
-from _chain import (
+
+from scribeauth.cli import main
+from scribeauth.errors import UnauthorizedException
+from scribeauth.local.stack import LocalStack
+from scribeauth.local.testing import (
     PROFILE,
     broker,
     calls,
@@ -26,10 +30,6 @@ from _chain import (
     start_process,
     write_profile,
 )
-
-from scribeauth.cli import main
-from scribeauth.errors import UnauthorizedException
-from scribeauth.local.stack import LocalStack
 from scribeauth.login import SignIn
 from scribeauth.prompt import Terminal
 

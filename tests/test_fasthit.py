@@ -22,13 +22,24 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from _chain import PROFILE, broker, calls, child_env, run, signed_in, write_profile
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scribeauth.fasthit import SUFFIX, safe_name
 from scribeauth.local.stack import LocalStack
+from scribeauth.local.testing import (
+    PROFILE,
+    broker,
+    calls,
+    child_env,
+    run,
+    signed_in,
+    write_profile,
+)
 from scribeauth.models import AwsCredentials
+
+# Every test that asks for `stack` gets [profile scribe] for alice on it.
+pytestmark = pytest.mark.with_profile
 
 # Runs main() and reports, besides its exit code and stdout, whether the full path ran (it
 # imports scribeauth.config) and which of our modules were loaded.
@@ -63,13 +74,6 @@ def probe(*args: str, env: dict[str, str] | None = None) -> Outcome:
     assert result.returncode == 0, result.stderr
     code, stdout, modules = json.loads(result.stdout)
     return Outcome(code, stdout, modules, result.stderr)
-
-
-@pytest.fixture
-def stack(scribe_stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> LocalStack:
-    monkeypatch.setenv("AWS_ENDPOINT_URL", scribe_stack.endpoint_url)
-    write_profile(scribe_stack)
-    return scribe_stack
 
 
 def record_path(stack: LocalStack, name: str = PROFILE) -> Path:

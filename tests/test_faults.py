@@ -1,57 +1,27 @@
 """The fault matrix: every Cognito call on the credential path x every fault the stack injects.
 
-The cells are those of ``benchmarks/fault_matrix.py`` (which prints them as the README's table),
-without the persistent delays (five 10-second read timeouts each; the script runs them). They run
-once per module, in parallel on a pool of local stacks, each through the real executable with no
-terminal; every cell is then its own test case asserting what it showed.
+The cells are those of ``scribeauth.local.testing.fault_matrix`` (``benchmarks/fault_matrix.py``
+prints them as the README's table), without the persistent delays (five 10-second read timeouts
+each; the script runs them). They run once per module, in parallel on a pool of local stacks, each
+through the real executable with no terminal and botocore's back-off capped at 0 (every attempt
+still made); every cell is then its own test case asserting what it showed.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import os
-import sys
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from scribeauth.local.testing import fault_matrix
 
-
-def _load_fault_matrix() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "fault_matrix", ROOT / "benchmarks" / "fault_matrix.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-fault_matrix = _load_fault_matrix()
 CASES = fault_matrix.cases(quick=True)
-
-
-def run_isolated(cases: list[Any], root: Path, *, debug: bool = False) -> dict[str, Any]:
-    """Runs ``cases`` in an environment isolated under ``root``; outcomes by case id."""
-    with pytest.MonkeyPatch.context() as patch:
-        for name in list(os.environ):
-            if name.startswith(("AWS_", "SCRIBEAUTH_")):
-                patch.delenv(name)
-        for name, value in fault_matrix.isolated_environ(root).items():
-            if os.environ.get(name) != value:
-                patch.setenv(name, value)
-        outcomes = fault_matrix.run_matrix(cases, root, workers=12, debug=debug)
-    return {outcome.case.id: outcome for outcome in outcomes}
 
 
 @pytest.fixture(scope="module")
 def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    return run_isolated(CASES, tmp_path_factory.mktemp("fault-matrix"))
+    ran = fault_matrix.run_isolated(CASES, tmp_path_factory.mktemp("fault-matrix"))
+    return {outcome.case.id: outcome for outcome in ran}
 
 
 def test_the_matrix_covers_every_call_and_fault() -> None:
@@ -71,6 +41,7 @@ def test_the_matrix_covers_every_call_and_fault() -> None:
     assert len(fault_matrix.cases()) == 6 * 6 * 2
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.id)
 def test_fault(case: Any, outcomes: dict[str, Any]) -> None:
     outcome = outcomes[case.id]
@@ -149,6 +120,7 @@ def test_the_checks_catch_what_they_look_for() -> None:
     assert fault_matrix.leaked(bad) == ["s3cret... in stderr"]
 
 
+@pytest.mark.slow
 def test_table_has_a_row_per_operation(outcomes: dict[str, Any]) -> None:
     shown = fault_matrix.table(list(outcomes.values()))
     rows = shown.splitlines()

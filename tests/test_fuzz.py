@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _chain import signed_in, write_profile
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -42,9 +41,13 @@ from scribeauth.credentials import Broker
 from scribeauth.errors import ConfigError, ScribeAuthError, UnknownException
 from scribeauth.identity_pool import IdentityPoolClient
 from scribeauth.local.stack import LocalStack
+from scribeauth.local.testing import signed_in
 from scribeauth.login import SignIn
 from scribeauth.models import Challenge, Jwt, Tokens
 from scribeauth.prompt import Terminal
+
+# Every test that asks for `stack` gets [profile scribe] for alice on it.
+pytestmark = pytest.mark.with_profile
 
 FUZZ = settings(
     max_examples=int(os.environ.get("FUZZ_EXAMPLES", "100")),
@@ -368,13 +371,6 @@ def test_a_valid_document_loads() -> None:
 
 
 # -- command lines -----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def stack(scribe_stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> LocalStack:
-    monkeypatch.setenv("AWS_ENDPOINT_URL", scribe_stack.endpoint_url)
-    write_profile(scribe_stack)
-    return scribe_stack
 
 
 _PROCESS_WORDS = st.one_of(

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from _chain import stack_clock
 from botocore.exceptions import ClientError
 
 from scribeauth.errors import (
@@ -22,15 +21,9 @@ from scribeauth.errors import (
 )
 from scribeauth.identity_pool import IdentityPoolClient
 from scribeauth.local.stack import LocalStack
+from scribeauth.local.testing import stack_clock
 from scribeauth.login import SignIn
 from scribeauth.models import Tokens
-
-
-@pytest.fixture
-def stack(scribe_stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> LocalStack:
-    monkeypatch.setenv("AWS_ENDPOINT_URL", scribe_stack.endpoint_url)
-    return scribe_stack
-
 
 OTHER_PASSWORD = "An0ther-Passw0rd!"
 

@@ -12,12 +12,10 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 from urllib.error import HTTPError
@@ -32,37 +30,17 @@ from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 from joserfc import jwt
 from joserfc.jwk import RSAKey
-from moto.utilities.utils import load_resource
-from werkzeug.serving import make_server
 
-from scribeauth.local.gateway import OPERATION_KEY, Gateway
-from scribeauth.local.identity_pool import DEFAULT_ROLE_ARN, IdentityPoolService
+from scribeauth.local.identity_pool import DEFAULT_ROLE_ARN
+from scribeauth.local.testing.served import Served, pool_private_jwk, serve_identity_pool
 
 REGION = "eu-west-2"
 USER_POOL_ID = "eu-west-2_GatewayPool"
 CLIENT_ID = "gatewayclient123456789abc"
 IDENTITY_POOL_ID = "eu-west-2:aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
 PROVIDER = f"cognito-idp.{REGION}.amazonaws.com/{USER_POOL_ID}"
-POOL_KEY = RSAKey.import_key(load_resource("cognitoidp/resources/jwks-private.json"))
+POOL_KEY = RSAKey.import_key(pool_private_jwk())
 AWS_CLI = Path(sys.executable).with_name("aws")
-
-
-class Clock:
-    """The stack's clock: real time plus an offset tests move."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def __call__(self) -> float:
-        return time.time() + self.offset
-
-
-@dataclass
-class Served:
-    url: str
-    service: IdentityPoolService
-    clock: Clock
-    operations: list[str]
 
 
 @dataclass
@@ -80,61 +58,19 @@ class Creds:
         )
 
 
-def _router(service: IdentityPoolService, gateway: Gateway, operations: list[str]) -> Any:
-    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        target = environ.get("HTTP_X_AMZ_TARGET", "")
-        if target.startswith("AWSCognitoIdentityService."):
-            raw = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
-            status, payload = service.dispatch(target.split(".", 1)[1], json.loads(raw or b"{}"))
-            body = json.dumps(payload).encode()
-            start_response(
-                f"{status} {HTTPStatus(status).phrase}",
-                [
-                    ("Content-Type", "application/x-amz-json-1.1"),
-                    ("Content-Length", str(len(body))),
-                ],
-            )
-            return [body]
-        reply = gateway(environ, start_response)
-        operations.append(environ[OPERATION_KEY])
-        return reply
-
-    return app
-
-
 @pytest.fixture(scope="module")
 def served() -> Iterator[Served]:
-    clock = Clock()
-    service = IdentityPoolService(
+    with serve_identity_pool(
         identity_pool_id=IDENTITY_POOL_ID,
         region=REGION,
         user_pool_id=USER_POOL_ID,
         client_ids=[CLIENT_ID],
-        jwks=load_resource("cognitoidp/resources/jwks-public.json"),
-        now=clock,
-    )
-    gateway = Gateway(lookup=service.lookup, region=REGION, now=clock)
-    operations: list[str] = []
-    server = make_server("127.0.0.1", 0, _router(service, gateway, operations), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield Served(f"http://127.0.0.1:{server.server_port}", service, clock, operations)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+        with_gateway=True,
+    ) as running:
+        yield running
 
 
-@pytest.fixture
-def stack(served: Served) -> Served:
-    served.clock.offset = 0.0
-    served.service.credential_lifetime = 3600
-    served.operations.clear()
-    return served
-
-
-def issue_credentials(stack: Served, sub: str = "sub-alice", **extra: Any) -> Creds:
+def issue_credentials(pool: Served, sub: str = "sub-alice", **extra: Any) -> Creds:
     """Sign in at the identity pool over HTTP, as the library does, and return the credentials."""
     now = int(time.time())
     claims = {
@@ -149,7 +85,7 @@ def issue_credentials(stack: Served, sub: str = "sub-alice", **extra: Any) -> Cr
     cognito = boto3.session.Session().client(
         "cognito-identity",
         region_name=REGION,
-        endpoint_url=stack.url,
+        endpoint_url=pool.url,
         config=Config(signature_version=UNSIGNED),
     )
     try:
@@ -166,12 +102,12 @@ def issue_credentials(stack: Served, sub: str = "sub-alice", **extra: Any) -> Cr
 
 
 @pytest.fixture
-def creds(stack: Served) -> Creds:
-    return issue_credentials(stack)
+def creds(pool: Served) -> Creds:
+    return issue_credentials(pool)
 
 
 def sign(
-    stack: Served,
+    pool: Served,
     credentials: Credentials,
     method: str,
     path: str,
@@ -184,7 +120,7 @@ def sign(
     payload_signing: bool = True,
 ) -> AWSPreparedRequest:
     request = AWSRequest(
-        method=method, url=stack.url + path, data=body, headers=dict(headers or {}), params=params
+        method=method, url=pool.url + path, data=body, headers=dict(headers or {}), params=params
     )
     if not payload_signing:
         request.context["payload_signing_enabled"] = False
@@ -240,10 +176,10 @@ MISMATCH = "The request signature we calculated does not match the signature you
 # -- execute-api --------------------------------------------------------------------------------
 
 
-def test_signed_request_is_accepted_and_echoed(stack: Served, creds: Creds) -> None:
+def test_signed_request_is_accepted_and_echoed(pool: Served, creds: Creds) -> None:
     body = b'{"note": "hello"}'
     prepared = sign(
-        stack,
+        pool,
         creds.botocore(),
         "POST",
         "/prod/echo",
@@ -264,13 +200,13 @@ def test_signed_request_is_accepted_and_echoed(stack: Served, creds: Creds) -> N
         "access_key_id": creds.access_key_id,
         "role_arn": DEFAULT_ROLE_ARN,
     }
-    assert stack.operations == ["execute-api"]
+    assert pool.operations == ["execute-api"]
 
 
-def test_encoded_path_and_signed_payload_hash_are_accepted(stack: Served, creds: Creds) -> None:
+def test_encoded_path_and_signed_payload_hash_are_accepted(pool: Served, creds: Creds) -> None:
     body = b"payload"
     prepared = sign(
-        stack,
+        pool,
         creds.botocore(),
         "PUT",
         "/prod/items/a%20b",
@@ -284,8 +220,8 @@ def test_encoded_path_and_signed_payload_hash_are_accepted(stack: Served, creds:
     assert reply.json()["path"] == "/prod/items/a b"
 
 
-def test_tampered_signature_is_refused(stack: Served, creds: Creds) -> None:
-    prepared = sign(stack, creds.botocore(), "GET", "/prod/echo")
+def test_tampered_signature_is_refused(pool: Served, creds: Creds) -> None:
+    prepared = sign(pool, creds.botocore(), "GET", "/prod/echo")
     authorization = prepared.headers["Authorization"]
     last = authorization[-1]
     tampered = authorization[:-1] + ("0" if last != "0" else "1")
@@ -295,17 +231,17 @@ def test_tampered_signature_is_refused(stack: Served, creds: Creds) -> None:
     assert_refused(reply, "InvalidSignatureException", MISMATCH)
 
 
-def test_wrong_secret_is_refused(stack: Served, creds: Creds) -> None:
-    prepared = sign(stack, creds.botocore(secret="x" * 40), "GET", "/prod/echo")
+def test_wrong_secret_is_refused(pool: Served, creds: Creds) -> None:
+    prepared = sign(pool, creds.botocore(secret="x" * 40), "GET", "/prod/echo")
 
     assert_refused(send(prepared), "InvalidSignatureException", MISMATCH)
 
 
 @pytest.mark.parametrize("token", [None, "not-the-issued-token"], ids=["missing", "wrong"])
 def test_session_token_must_be_the_issued_one(
-    stack: Served, creds: Creds, token: str | None
+    pool: Served, creds: Creds, token: str | None
 ) -> None:
-    prepared = sign(stack, creds.botocore(token=token), "GET", "/prod/echo")
+    prepared = sign(pool, creds.botocore(token=token), "GET", "/prod/echo")
 
     assert_refused(
         send(prepared),
@@ -314,9 +250,9 @@ def test_session_token_must_be_the_issued_one(
     )
 
 
-def test_unknown_access_key_is_refused(stack: Served, creds: Creds) -> None:
+def test_unknown_access_key_is_refused(pool: Served, creds: Creds) -> None:
     unknown = Credentials("ASIAAAAAAAAAAAAAAAAA", creds.secret_key, creds.session_token)
-    prepared = sign(stack, unknown, "GET", "/prod/echo")
+    prepared = sign(pool, unknown, "GET", "/prod/echo")
 
     assert_refused(
         send(prepared),
@@ -325,12 +261,12 @@ def test_unknown_access_key_is_refused(stack: Served, creds: Creds) -> None:
     )
 
 
-def test_expired_credentials_are_refused(stack: Served) -> None:
-    stack.service.credential_lifetime = 60
-    short_lived = issue_credentials(stack)
-    stack.clock.offset = 120  # past expiry, still inside the 5-minute signing window
+def test_expired_credentials_are_refused(pool: Served) -> None:
+    pool.service.credential_lifetime = 60
+    short_lived = issue_credentials(pool)
+    pool.clock.offset = 120  # past expiry, still inside the 5-minute signing window
 
-    prepared = sign(stack, short_lived.botocore(), "GET", "/prod/echo")
+    prepared = sign(pool, short_lived.botocore(), "GET", "/prod/echo")
 
     assert_refused(
         send(prepared),
@@ -345,10 +281,10 @@ def test_expired_credentials_are_refused(stack: Served) -> None:
     ids=["old", "future"],
 )
 def test_x_amz_date_must_be_within_five_minutes(
-    stack: Served, creds: Creds, offset: float, message: str
+    pool: Served, creds: Creds, offset: float, message: str
 ) -> None:
-    prepared = sign(stack, creds.botocore(), "GET", "/prod/echo")
-    stack.clock.offset = offset
+    prepared = sign(pool, creds.botocore(), "GET", "/prod/echo")
+    pool.clock.offset = offset
 
     reply = send(prepared)
 
@@ -356,16 +292,16 @@ def test_x_amz_date_must_be_within_five_minutes(
     assert prepared.headers["X-Amz-Date"] in reply.json()["message"]
 
 
-def test_body_changed_after_signing_is_refused(stack: Served, creds: Creds) -> None:
-    prepared = sign(stack, creds.botocore(), "POST", "/prod/echo", body=b'{"amount": 10}')
+def test_body_changed_after_signing_is_refused(pool: Served, creds: Creds) -> None:
+    prepared = sign(pool, creds.botocore(), "POST", "/prod/echo", body=b'{"amount": 10}')
 
     assert_refused(send(prepared, body=b'{"amount": 99}'), "InvalidSignatureException", MISMATCH)
 
 
-def test_declared_payload_hash_must_match_the_body(stack: Served, creds: Creds) -> None:
+def test_declared_payload_hash_must_match_the_body(pool: Served, creds: Creds) -> None:
     body = b'{"amount": 10}'
     prepared = sign(
-        stack,
+        pool,
         creds.botocore(),
         "POST",
         "/prod/echo",
@@ -380,25 +316,23 @@ def test_declared_payload_hash_must_match_the_body(stack: Served, creds: Creds) 
     )
 
 
-def test_unsigned_payload_is_refused(stack: Served, creds: Creds) -> None:
+def test_unsigned_payload_is_refused(pool: Served, creds: Creds) -> None:
     # What scribeauth 1.x did: payload_signing_enabled=False sends UNSIGNED-PAYLOAD.
-    prepared = sign(
-        stack, creds.botocore(), "POST", "/prod/echo", body=b"{}", payload_signing=False
-    )
+    prepared = sign(pool, creds.botocore(), "POST", "/prod/echo", body=b"{}", payload_signing=False)
     assert prepared.headers["X-Amz-Content-SHA256"] == "UNSIGNED-PAYLOAD"
 
     assert_refused(send(prepared), "InvalidSignatureException", "UNSIGNED-PAYLOAD")
 
 
-def test_scope_must_name_this_region_and_service(stack: Served, creds: Creds) -> None:
-    wrong_region = sign(stack, creds.botocore(), "GET", "/prod/echo", region="us-east-1")
+def test_scope_must_name_this_region_and_service(pool: Served, creds: Creds) -> None:
+    wrong_region = sign(pool, creds.botocore(), "GET", "/prod/echo", region="us-east-1")
     assert_refused(
         send(wrong_region),
         "InvalidSignatureException",
         "Credential should be scoped to a valid region, not 'us-east-1'.",
     )
 
-    wrong_service = sign(stack, creds.botocore(), "GET", "/prod/echo", service="lambda")
+    wrong_service = sign(pool, creds.botocore(), "GET", "/prod/echo", service="lambda")
     assert_refused(
         send(wrong_service),
         "InvalidSignatureException",
@@ -406,8 +340,8 @@ def test_scope_must_name_this_region_and_service(stack: Served, creds: Creds) ->
     )
 
 
-def test_scope_date_must_match_x_amz_date(stack: Served, creds: Creds) -> None:
-    prepared = sign(stack, creds.botocore(), "GET", "/prod/echo")
+def test_scope_date_must_match_x_amz_date(pool: Served, creds: Creds) -> None:
+    prepared = sign(pool, creds.botocore(), "GET", "/prod/echo")
     date = prepared.headers["X-Amz-Date"][:8]
     other = "19991231" if date != "19991231" else "20000101"
     authorization = prepared.headers["Authorization"].replace(f"/{date}/", f"/{other}/")
@@ -417,8 +351,8 @@ def test_scope_date_must_match_x_amz_date(stack: Served, creds: Creds) -> None:
     assert_refused(reply, "InvalidSignatureException", "Date in Credential scope does not match")
 
 
-def test_host_must_be_signed(stack: Served, creds: Creds) -> None:
-    prepared = sign(stack, creds.botocore(), "GET", "/prod/echo")
+def test_host_must_be_signed(pool: Served, creds: Creds) -> None:
+    prepared = sign(pool, creds.botocore(), "GET", "/prod/echo")
     authorization = prepared.headers["Authorization"].replace(
         "SignedHeaders=host;", "SignedHeaders="
     )
@@ -431,8 +365,8 @@ def test_host_must_be_signed(stack: Served, creds: Creds) -> None:
     )
 
 
-def test_missing_or_foreign_authorization_is_refused(stack: Served) -> None:
-    unsigned = AWSRequest(method="GET", url=stack.url + "/prod/echo").prepare()
+def test_missing_or_foreign_authorization_is_refused(pool: Served) -> None:
+    unsigned = AWSRequest(method="GET", url=pool.url + "/prod/echo").prepare()
     assert_refused(
         send(unsigned), "MissingAuthenticationTokenException", "Missing Authentication Token"
     )
@@ -447,11 +381,11 @@ def test_missing_or_foreign_authorization_is_refused(stack: Served) -> None:
 # -- STS GetCallerIdentity ------------------------------------------------------------------------
 
 
-def sts_client(stack: Served, creds: Creds, *, secret: str | None = None) -> Any:
+def sts_client(pool: Served, creds: Creds, *, secret: str | None = None) -> Any:
     return boto3.session.Session().client(
         "sts",
         region_name=REGION,
-        endpoint_url=stack.url,
+        endpoint_url=pool.url,
         aws_access_key_id=creds.access_key_id,
         aws_secret_access_key=creds.secret_key if secret is None else secret,
         aws_session_token=creds.session_token,
@@ -459,8 +393,8 @@ def sts_client(stack: Served, creds: Creds, *, secret: str | None = None) -> Any
     )
 
 
-def test_boto3_get_caller_identity(stack: Served, creds: Creds) -> None:
-    sts = sts_client(stack, creds)
+def test_boto3_get_caller_identity(pool: Served, creds: Creds) -> None:
+    sts = sts_client(pool, creds)
     try:
         identity = sts.get_caller_identity()
     finally:
@@ -472,13 +406,13 @@ def test_boto3_get_caller_identity(stack: Served, creds: Creds) -> None:
     )
     assert identity["UserId"].startswith("AROA")
     assert identity["UserId"].endswith(":CognitoIdentityCredentials")
-    assert stack.operations == ["GetCallerIdentity"]
+    assert pool.operations == ["GetCallerIdentity"]
 
 
-def test_get_caller_identity_reports_the_custom_role(stack: Served) -> None:
+def test_get_caller_identity_reports_the_custom_role(pool: Served) -> None:
     role = "arn:aws:iam::210987654321:role/scribe/ScribeReadOnly"
-    custom = issue_credentials(stack, CustomRoleArn=role)
-    sts = sts_client(stack, custom)
+    custom = issue_credentials(pool, CustomRoleArn=role)
+    sts = sts_client(pool, custom)
     try:
         identity = sts.get_caller_identity()
     finally:
@@ -490,8 +424,8 @@ def test_get_caller_identity_reports_the_custom_role(stack: Served) -> None:
     )
 
 
-def test_sts_errors_are_sts_xml(stack: Served, creds: Creds) -> None:
-    sts = sts_client(stack, creds, secret="y" * 40)
+def test_sts_errors_are_sts_xml(pool: Served, creds: Creds) -> None:
+    sts = sts_client(pool, creds, secret="y" * 40)
     try:
         with pytest.raises(ClientError) as caught:
             sts.get_caller_identity()
@@ -503,11 +437,11 @@ def test_sts_errors_are_sts_xml(stack: Served, creds: Creds) -> None:
     assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
 
 
-def test_sts_refuses_expired_credentials(stack: Served) -> None:
-    stack.service.credential_lifetime = 60
-    short_lived = issue_credentials(stack)
-    stack.clock.offset = 120
-    sts = sts_client(stack, short_lived)
+def test_sts_refuses_expired_credentials(pool: Served) -> None:
+    pool.service.credential_lifetime = 60
+    short_lived = issue_credentials(pool)
+    pool.clock.offset = 120
+    sts = sts_client(pool, short_lived)
     try:
         with pytest.raises(ClientError) as caught:
             sts.get_caller_identity()
@@ -517,9 +451,9 @@ def test_sts_refuses_expired_credentials(stack: Served) -> None:
     assert caught.value.response["Error"]["Code"] == "ExpiredToken"
 
 
-def test_get_caller_identity_in_the_query_string(stack: Served, creds: Creds) -> None:
+def test_get_caller_identity_in_the_query_string(pool: Served, creds: Creds) -> None:
     prepared = sign(
-        stack,
+        pool,
         creds.botocore(),
         "GET",
         "/",
@@ -534,7 +468,8 @@ def test_get_caller_identity_in_the_query_string(stack: Served, creds: Creds) ->
     assert b"<Account>123456789012</Account>" in reply.body
 
 
-def test_aws_cli_get_caller_identity(stack: Served, creds: Creds, isolated_env: Path) -> None:
+@pytest.mark.slow
+def test_aws_cli_get_caller_identity(pool: Served, creds: Creds, isolated_env: Path) -> None:
     env = dict(os.environ)
     env.update(
         AWS_ACCESS_KEY_ID=creds.access_key_id,
@@ -547,7 +482,7 @@ def test_aws_cli_get_caller_identity(stack: Served, creds: Creds, isolated_env: 
             "sts",
             "get-caller-identity",
             "--endpoint-url",
-            stack.url,
+            pool.url,
             "--region",
             REGION,
             "--output",

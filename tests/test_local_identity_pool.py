@@ -14,9 +14,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import datetime, timezone
-from http import HTTPStatus
 from typing import Any
 from urllib.error import HTTPError
 
@@ -27,10 +25,9 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from joserfc import jwt
 from joserfc.jwk import RSAKey
-from moto.utilities.utils import load_resource
-from werkzeug.serving import make_server
 
-from scribeauth.local.identity_pool import DEFAULT_ROLE_ARN, IdentityPoolService
+from scribeauth.local.identity_pool import DEFAULT_ROLE_ARN
+from scribeauth.local.testing.served import Served, pool_private_jwk, serve_identity_pool
 
 REGION = "eu-west-2"
 USER_POOL_ID = "eu-west-2_LocalPool1"
@@ -42,73 +39,19 @@ PROVIDER = f"cognito-idp.{REGION}.amazonaws.com/{USER_POOL_ID}"
 OTHER_PROVIDER = f"cognito-idp.{REGION}.amazonaws.com/{OTHER_USER_POOL_ID}"
 ISSUER = f"https://{PROVIDER}"
 
-POOL_KEY = RSAKey.import_key(load_resource("cognitoidp/resources/jwks-private.json"))
+POOL_KEY = RSAKey.import_key(pool_private_jwk())
 FORGER_KEY = RSAKey.generate_key(2048)
-
-
-class Clock:
-    """The service's clock: real time plus an offset tests move."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def __call__(self) -> float:
-        return time.time() + self.offset
-
-
-@dataclass
-class Served:
-    url: str
-    service: IdentityPoolService
-    clock: Clock
-
-
-def _router(service: IdentityPoolService) -> Callable[..., Any]:
-    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        target = environ.get("HTTP_X_AMZ_TARGET", "")
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        raw = environ["wsgi.input"].read(length)
-        if not target.startswith("AWSCognitoIdentityService."):
-            start_response("404 Not Found", [("Content-Length", "0")])
-            return [b""]
-        status, payload = service.dispatch(target.split(".", 1)[1], json.loads(raw or b"{}"))
-        body = json.dumps(payload).encode()
-        start_response(
-            f"{status} {HTTPStatus(status).phrase}",
-            [("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", str(len(body)))],
-        )
-        return [body]
-
-    return app
 
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[Served]:
-    clock = Clock()
-    service = IdentityPoolService(
+    with serve_identity_pool(
         identity_pool_id=IDENTITY_POOL_ID,
         region=REGION,
         user_pool_id=USER_POOL_ID,
         client_ids=[CLIENT_ID],
-        jwks=load_resource("cognitoidp/resources/jwks-public.json"),
-        now=clock,
-    )
-    server = make_server("127.0.0.1", 0, _router(service), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield Served(f"http://127.0.0.1:{server.server_port}", service, clock)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
-
-
-@pytest.fixture
-def pool(served: Served) -> Served:
-    served.clock.offset = 0.0
-    served.service.credential_lifetime = 3600
-    return served
+    ) as running:
+        yield running
 
 
 @pytest.fixture

@@ -9,33 +9,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import http.client
-import json
 from typing import Any
 
-import boto3
 import pytest
-from botocore import UNSIGNED
-from botocore.config import Config
 from botocore.exceptions import ClientError
+from local_raw import error_of, idp, raw_call
 
 from scribeauth.local.stack import LocalStack
-
-REGION = "eu-west-2"
-
-
-def idp(stack: LocalStack) -> Any:
-    return boto3.client(
-        "cognito-idp",
-        region_name=REGION,
-        endpoint_url=stack.endpoint_url,
-        config=Config(signature_version=UNSIGNED, retries={"max_attempts": 1}),
-    )
-
-
-def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
-    err = excinfo.value.response["Error"]
-    return err["Code"], err["Message"]
 
 
 def sign_in(stack: LocalStack, name: str = "judy", client_id: str | None = None) -> dict[str, Any]:
@@ -47,25 +27,6 @@ def sign_in(stack: LocalStack, name: str = "judy", client_id: str | None = None)
     )
     result: dict[str, Any] = reply["AuthenticationResult"]
     return result
-
-
-def raw_call(stack: LocalStack, operation: str, params: dict[str, Any]) -> tuple[int, Any]:
-    """One cognito-idp call as raw JSON with X-Amz-Target (no botocore model involved)."""
-    conn = http.client.HTTPConnection("127.0.0.1", stack.port, timeout=10)
-    try:
-        conn.request(
-            "POST",
-            "/",
-            body=json.dumps(params),
-            headers={
-                "X-Amz-Target": f"AWSCognitoIdentityProviderService.{operation}",
-                "Content-Type": "application/x-amz-json-1.1",
-            },
-        )
-        response = conn.getresponse()
-        return response.status, json.loads(response.read())
-    finally:
-        conn.close()
 
 
 def test_the_rotating_client_reports_its_settings(scribe_stack: LocalStack) -> None:

@@ -22,15 +22,13 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import boto3
 import pyotp
 import pytest
-from botocore import UNSIGNED
-from botocore.config import Config
 from botocore.exceptions import ClientError
 from joserfc import jwt
 from joserfc.errors import BadSignatureError
 from joserfc.jwk import KeySet
+from local_raw import error_of, idp
 from local_srp_client import TestSrpClient, cognito_timestamp
 
 from scribeauth.local.stack import LocalStack
@@ -38,25 +36,11 @@ from scribeauth.local.stack import LocalStack
 REGION = "eu-west-2"
 
 
-def idp(stack: LocalStack, **config: Any) -> Any:
-    return boto3.client(
-        "cognito-idp",
-        region_name=REGION,
-        endpoint_url=stack.endpoint_url,
-        config=Config(signature_version=UNSIGNED, **config),
-    )
-
-
 def secret_hash(stack: LocalStack, username: str) -> str:
     seed = stack.seed
     msg = (username + seed.confidential_client_id).encode()
     digest = hmac.new(seed.confidential_client_secret.encode(), msg, hashlib.sha256).digest()
     return base64.b64encode(digest).decode()
-
-
-def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
-    err = excinfo.value.response["Error"]
-    return err["Code"], err["Message"]
 
 
 def claims(token: str) -> dict[str, Any]:

@@ -7,33 +7,17 @@ import time
 import urllib.request
 from typing import Any
 
-import boto3
 import pytest
-from botocore import UNSIGNED
-from botocore.config import Config
 from botocore.exceptions import ClientError
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
+from local_raw import client, error_of
 from moto.utilities.utils import load_resource
 
 from scribeauth.local.stack import LocalStack
 
 REGION = "eu-west-2"
 MOTO_PRIVATE_KEY = RSAKey.import_key(load_resource("cognitoidp/resources/jwks-private.json"))
-
-
-def client(stack: LocalStack, service: str) -> Any:
-    return boto3.client(
-        service,
-        region_name=REGION,
-        endpoint_url=stack.endpoint_url,
-        config=Config(signature_version=UNSIGNED, retries={"max_attempts": 1}),
-    )
-
-
-def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
-    err = excinfo.value.response["Error"]
-    return err["Code"], err["Message"]
 
 
 def get_json(stack: LocalStack, path: str) -> Any:

@@ -4,30 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
 import pytest
-from botocore import UNSIGNED
-from botocore.config import Config
 from botocore.exceptions import ClientError
+from local_raw import error_of, idp
 from local_srp_client import TestSrpClient
 
 from scribeauth.local.stack import LocalStack
-
-REGION = "eu-west-2"
-
-
-def idp(stack: LocalStack) -> Any:
-    return boto3.client(
-        "cognito-idp",
-        region_name=REGION,
-        endpoint_url=stack.endpoint_url,
-        config=Config(signature_version=UNSIGNED, retries={"max_attempts": 1}),
-    )
-
-
-def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
-    err = excinfo.value.response["Error"]
-    return err["Code"], err["Message"]
 
 
 def user_auth(stack: LocalStack, name: str, **auth: str) -> dict[str, Any]:

@@ -31,12 +31,6 @@ NEW_PASSWORD = "Brand-N3w-Passw0rd!"
 
 
 @pytest.fixture
-def stack(scribe_stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> LocalStack:
-    monkeypatch.setenv("AWS_ENDPOINT_URL", scribe_stack.endpoint_url)
-    return scribe_stack
-
-
-@pytest.fixture
 def restore_seed(stack: LocalStack) -> Iterator[None]:
     """For tests that change a seed user (carol's password, gina's MFA): put them back."""
     yield

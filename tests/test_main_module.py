@@ -9,32 +9,18 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
-import os
-import select
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pyotp
-import pytest
 
 from scribeauth.local.stack import LocalStack
+from scribeauth.local.testing.pty import PtyCommand, pty_command
 
 TOKEN_KEYS = {"refresh_token", "access_token", "id_token"}
 WARNING = "visible to other users"
-# In a new session, the first terminal opened becomes the controlling terminal (/dev/tty).
-_ATTACH = (
-    "import os, sys; fd = os.open(sys.argv[1], os.O_RDWR); os.dup2(fd, 0); os.close(fd); "
-    "os.execv(sys.executable, [sys.executable, *sys.argv[2:]])"
-)
-
-
-@pytest.fixture
-def stack(scribe_stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> LocalStack:
-    monkeypatch.setenv("AWS_ENDPOINT_URL", scribe_stack.endpoint_url)
-    return scribe_stack
 
 
 def pool_args(stack: LocalStack) -> list[str]:
@@ -54,6 +40,13 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@contextlib.contextmanager
+def terminal(*args: str) -> Iterator[PtyCommand]:
+    """``python -m scribeauth ARGS`` with a pty as its terminal."""
+    with pty_command([sys.executable, "-m", "scribeauth", *args]) as command:
+        yield command
+
+
 def tokens_of(stdout: str, username: str) -> dict[str, Any]:
     tokens = json.loads(stdout)  # JSON, not a Python repr
     assert set(tokens) >= TOKEN_KEYS
@@ -62,59 +55,6 @@ def tokens_of(stdout: str, username: str) -> dict[str, Any]:
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     assert claims["cognito:username"] == username
     return dict(tokens)
-
-
-class Terminal:
-    """The command under a pty the test types into."""
-
-    def __init__(self, args: list[str]) -> None:
-        self.master, self._slave = os.openpty()
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", _ATTACH, os.ttyname(self._slave), "-m", "scribeauth", *args],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
-        self.screen = ""
-        self._seen = 0
-
-    def expect(self, text: str, timeout: float = 20.0) -> None:
-        deadline = time.monotonic() + timeout
-        while text not in self.screen[self._seen :]:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise AssertionError(f"{text!r} not shown; the terminal shows {self.screen!r}")
-            if select.select([self.master], [], [], min(left, 0.2))[0]:
-                self.screen += os.read(self.master, 4096).decode("utf-8", "replace")
-        self._seen = self.screen.index(text, self._seen) + len(text)
-
-    def type(self, text: str) -> None:
-        os.write(self.master, (text + "\n").encode())
-
-    def finish(self) -> tuple[int, str, str]:
-        out, err = self.process.communicate(timeout=60)
-        with contextlib.suppress(OSError):
-            while select.select([self.master], [], [], 0.05)[0]:
-                self.screen += os.read(self.master, 4096).decode("utf-8", "replace")
-        return self.process.returncode, out.decode(), err.decode()
-
-    def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.communicate()
-        for fd in (self.master, self._slave):
-            with contextlib.suppress(OSError):
-                os.close(fd)
-
-
-@contextlib.contextmanager
-def terminal(*args: str) -> Iterator[Terminal]:
-    term = Terminal(list(args))
-    try:
-        yield term
-    finally:
-        term.close()
 
 
 def test_prints_tokens_as_json_and_warns_about_the_password(stack: LocalStack) -> None:

@@ -3,66 +3,23 @@
 from __future__ import annotations
 
 import os
-import select
 import subprocess
 import sys
 import termios
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from scribeauth.errors import NoTerminalError, SignInRequired
+from scribeauth.local.testing.pty import Pty
 from scribeauth.prompt import Terminal
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs POSIX ptys")
 
 PASSWORD = "  correct horse battery staple  "
-
-
-class Pty:
-    """The person's side of a pseudo-terminal: reads what is shown, types answers."""
-
-    def __init__(self) -> None:
-        self.master, self.slave = os.openpty()
-        self.path = os.ttyname(self.slave)
-        self.shown = bytearray()
-
-    def read_until(self, text: str, count: int = 1, timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
-        while self.shown.count(text.encode()) < count:
-            remaining = deadline - time.monotonic()
-            assert remaining > 0, f"never shown: {text!r}; shown so far: {bytes(self.shown)!r}"
-            if select.select([self.master], [], [], remaining)[0]:
-                self.shown.extend(os.read(self.master, 4096))
-
-    def drain(self) -> bytes:
-        while select.select([self.master], [], [], 0.2)[0]:
-            try:
-                chunk = os.read(self.master, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            self.shown.extend(chunk)
-        return bytes(self.shown)
-
-    def type(self, text: str) -> None:
-        os.write(self.master, text.encode())
-
-    def close(self) -> None:
-        os.close(self.master)
-        os.close(self.slave)
-
-
-@pytest.fixture
-def pty() -> Iterator[Pty]:
-    terminal = Pty()
-    yield terminal
-    terminal.close()
 
 
 class Background:

@@ -10,11 +10,11 @@ from pathlib import Path
 import botocore.credentials
 import botocore.session
 import pytest
-from _chain import PROFILE, broker, calls, signed_in, stack_clock, write_profile
 
 from scribeauth.credentials import MIN_TTL
 from scribeauth.errors import ConfigError, ServiceUnavailableError, SignInRequired
 from scribeauth.local.stack import LocalStack
+from scribeauth.local.testing import PROFILE, broker, calls, signed_in, stack_clock, write_profile
 from scribeauth.provider import (
     METHOD,
     ScribeCredentialProvider,
@@ -23,15 +23,12 @@ from scribeauth.provider import (
     install,
 )
 
-
-@pytest.fixture
-def stack(scribe_stack: LocalStack, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> LocalStack:
-    monkeypatch.setenv("AWS_ENDPOINT_URL", scribe_stack.endpoint_url)
-    # If anything ran the profile's credential_process, this marker would appear.
-    marker = tmp_path / "credential_process-ran"
-    line = f"{sys.executable} -c \"open('{marker}', 'w').close()\""
-    write_profile(scribe_stack, credential_process=line)
-    return scribe_stack
+# If anything ran the profile's credential_process, a marker would appear beside HOME.
+_LEAVE_A_MARKER = (
+    f'{sys.executable} -c "import os; '
+    "open(os.path.join(os.environ['HOME'], '..', 'credential_process-ran'), 'w').close()\""
+)
+pytestmark = pytest.mark.with_profile(credential_process=_LEAVE_A_MARKER)
 
 
 def marker_of(tmp_path: Path) -> Path:

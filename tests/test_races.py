@@ -23,7 +23,11 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from _chain import (
+
+from scribeauth.cache import CacheEntry, ProfileCache
+from scribeauth.errors import CacheError
+from scribeauth.local.stack import LocalStack
+from scribeauth.local.testing import (
     broker,
     calls,
     expire_soon,
@@ -31,23 +35,14 @@ from _chain import (
     run,
     signed_in,
     start_process,
-    write_profile,
 )
-
-from scribeauth.cache import CacheEntry, ProfileCache
-from scribeauth.errors import CacheError
-from scribeauth.local.stack import LocalStack
 from scribeauth.models import AwsCredentials, Tokens
+
+# Every test that asks for `stack` gets [profile scribe] for alice on it.
+pytestmark = pytest.mark.with_profile
 
 PROCESSES = 16
 THREADS = 8
-
-
-@pytest.fixture
-def stack(scribe_stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> LocalStack:
-    monkeypatch.setenv("AWS_ENDPOINT_URL", scribe_stack.endpoint_url)
-    write_profile(scribe_stack)
-    return scribe_stack
 
 
 def wait_for(condition: object, what: str, timeout: float = 30) -> None:

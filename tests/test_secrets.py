@@ -24,33 +24,22 @@ from typing import Any
 
 import pyotp
 import pytest
-from _chain import broker, signed_in, write_profile
-from test_faults import fault_matrix, run_isolated
 
 from scribeauth import cli, credential_process
 from scribeauth.cache import cache_dir
 from scribeauth.errors import ScribeAuthError
 from scribeauth.identity_pool import IdentityPoolClient
 from scribeauth.local.stack import LocalStack
+from scribeauth.local.testing import broker, fault_matrix, signed_in, write_profile
 from scribeauth.login import SignIn
 from scribeauth.models import AwsCredentials, Challenge
-from scribeauth.prompt import Terminal
 
 PROFILE = "scribe"
 CONFIDENTIAL = "conf"
 
 
-@pytest.fixture(autouse=True)
-def no_terminal(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    nowhere = str(tmp_path / "no-tty")
-    monkeypatch.setattr("scribeauth.prompt._default", Terminal(nowhere))
-    monkeypatch.setattr("scribeauth.cli.session.TTY_PATH", nowhere)
-
-
-@pytest.fixture
-def stack(scribe_stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> LocalStack:
-    monkeypatch.setenv("AWS_ENDPOINT_URL", scribe_stack.endpoint_url)
-    return scribe_stack
+# In-process runs never reach the developer's own terminal (pty tests use a pty).
+pytestmark = pytest.mark.usefixtures("no_terminal")
 
 
 @pytest.fixture
@@ -481,9 +470,12 @@ DEBUG_CASES = [
 
 @pytest.fixture(scope="module")
 def debug_outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    return run_isolated(DEBUG_CASES, tmp_path_factory.mktemp("debug-faults"), debug=True)
+    root = tmp_path_factory.mktemp("debug-faults")
+    ran = fault_matrix.run_isolated(DEBUG_CASES, root, debug=True)
+    return {outcome.case.id: outcome for outcome in ran}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", DEBUG_CASES, ids=lambda case: case.id)
 def test_fault_with_debug_leaks_nothing(case: Any, debug_outcomes: dict[str, Any]) -> None:
     outcome = debug_outcomes[case.id]

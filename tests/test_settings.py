@@ -42,6 +42,11 @@ def test_each_setting_is_read_from_each_layer(row: settings.Setting) -> None:
         "remember_device": "true",
         "role_arn": "arn:aws:iam::123456789012:role/R",
         "region": "eu-west-1",
+        "domain": "https://auth.example.com",
+        "identity_provider": "Google",
+        "scopes": "openid email https://api.example.com/read",
+        "redirect_port": "8400",
+        "login": "browser",
         "api_hosts": "api.example.com, *.corp.test",
     }[row.name]
     base = {"client_id": "base"} if row.name != "client_id" else {}

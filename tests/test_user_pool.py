@@ -34,12 +34,6 @@ from scribeauth.user_pool import (
 )
 
 
-@pytest.fixture
-def stack(scribe_stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> LocalStack:
-    monkeypatch.setenv("AWS_ENDPOINT_URL", scribe_stack.endpoint_url)
-    return scribe_stack
-
-
 def pool(stack: LocalStack, **kw: Any) -> UserPoolClient:
     args: dict[str, Any] = {"region": stack.seed.region, "client_id": stack.seed.public_client_id}
     args.update(kw)

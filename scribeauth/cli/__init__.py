@@ -1,9 +1,10 @@
 """The ``scribeauth`` command: argument parsing and exit codes only.
 
 Each command lives in its own module (``session``: login, logout, status, forgot-password,
-change-password; ``export``: export, exec; ``request``; ``configure``; ``local``: demo,
-local-stack) and registers its parser here. The work is done by the library; this package turns
-its values into lines of output and its errors into one line on stderr and an exit code:
+change-password; ``export``: export; ``run``: exec (also ``--server``), serve; ``request``;
+``configure``; ``local``: demo, local-stack) and registers its parser here. The work is done by
+the library; this package turns its values into lines of output and its errors into one line on
+stderr and an exit code:
 
 ==== ==========================================================================
 code meaning
@@ -156,7 +157,7 @@ def _common_options(*, top: bool) -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``scribeauth`` argument parser with every command registered."""
-    from . import configure, devices, export, local, request, session
+    from . import configure, devices, export, local, request, run, session
 
     parser = _Parser(
         prog="scribeauth",
@@ -182,13 +183,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"scribeauth {__version__}")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
     common = _common_options(top=False)
-    for module in (session, devices, export, request, configure, local):
+    for module in (session, devices, export, run, request, configure, local):
         module.register(subparsers, common)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Runs ``scribeauth`` with ``argv`` (default ``sys.argv[1:]``) and returns the exit code."""
+    if argv is None:
+        # Run as the program (not called by a test or an embedding app): keep secrets out of
+        # core files for the whole run.
+        from ..coredump import disable
+
+        disable()
     parser = build_parser()
     try:
         args, extra = parser.parse_known_args(argv)

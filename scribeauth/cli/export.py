@@ -1,18 +1,15 @@
-"""``scribeauth export`` and ``scribeauth exec``: the profile's AWS credentials for other tools."""
+"""``scribeauth export``: the profile's AWS credentials for a shell or a program (``exec`` and
+``serve`` are in :mod:`scribeauth.cli.run`)."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import shlex
-import shutil
-import signal
-import subprocess
 from typing import TYPE_CHECKING, Any
 
 from ..models import format_expiration
-from .console import Console, printable
+from .console import Console
 from .session import broker_for, load
 
 if TYPE_CHECKING:
@@ -20,13 +17,6 @@ if TYPE_CHECKING:
     from ..models import AwsCredentials
 
 __all__ = ["credential_environment", "credentials_for", "register"]
-
-EXIT_USAGE = 2
-EXIT_CANNOT_RUN = 126
-EXIT_NOT_FOUND = 127
-# Variables that would make an SDK in the child look the profile up again (and so run our own
-# credential_process) instead of using the credentials we hand it.
-_DROPPED = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE")
 
 
 def credential_environment(profile: Profile, credentials: AwsCredentials) -> dict[str, str]:
@@ -62,43 +52,8 @@ def export(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def run_command(args: argparse.Namespace, console: Console) -> int:
-    command = list(args.command)
-    if command and command[0] == "--":
-        command = command[1:]
-    if not command:
-        console.error("exec: name a command to run, e.g. scribeauth exec -- aws s3 ls")
-        return EXIT_USAGE
-    if os.sep not in command[0] and shutil.which(command[0]) is None:
-        # Before asking for credentials: a typo should not cost a sign-in.
-        console.error(f"{printable(command[0])}: command not found")
-        return EXIT_NOT_FOUND
-    profile, credentials = credentials_for(args, console)
-    env = {key: value for key, value in os.environ.items() if key not in _DROPPED}
-    env.update(credential_environment(profile, credentials))
-    try:
-        child = subprocess.Popen(command, env=env)
-    except FileNotFoundError:
-        console.error(f"{printable(command[0])}: command not found")
-        return EXIT_NOT_FOUND
-    except PermissionError:
-        console.error(f"{printable(command[0])}: permission denied")
-        return EXIT_CANNOT_RUN
-    except OSError as err:
-        console.error(f"{printable(command[0])}: cannot run: {err.strerror}")
-        return EXIT_CANNOT_RUN
-    # Ctrl-C reaches the child too (same process group); let the child decide what it means
-    # and pass its exit status on, instead of dying first.
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        code = child.wait()
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    return 128 - code if code < 0 else code
-
-
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
-    """Adds export and exec."""
+    """Adds export."""
     from . import add_command
 
     parser = add_command(
@@ -121,22 +76,3 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--format", choices=("env", "json"), default="env", help="output format (default: env)"
     )
-
-    parser = add_command(
-        subparsers,
-        "exec",
-        summary="run a command with the profile's AWS credentials in its environment",
-        description=(
-            "Run CMD with AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, "
-            "AWS_CREDENTIAL_EXPIRATION, AWS_REGION and AWS_DEFAULT_REGION set (AWS_PROFILE "
-            "removed), and exit with CMD's exit code (127 when CMD is not found, 126 when it "
-            "cannot be run). Put -- before CMD."
-        ),
-        examples=[
-            "scribeauth exec --profile scribe -- aws sts get-caller-identity",
-            "scribeauth exec --profile scribe -- python my_script.py --verbose",
-        ],
-        common=common,
-        handler=run_command,
-    )
-    parser.add_argument("command", nargs=argparse.REMAINDER, metavar="-- CMD ...")

@@ -14,6 +14,10 @@ _NEEDS_LOCAL = "this needs the local extra: pip install 'scribeauth[local]'"
 
 
 def demo(args: argparse.Namespace, console: Console) -> int:
+    if args.browser:
+        from ..demo_browser import run as run_browser
+
+        return run_browser(console.out)
     from ..demo import run
 
     return run(console.out, keep=args.keep)
@@ -43,9 +47,15 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
             "verifies, show a cache hit, and clean up. Prints each step and its timing; never a "
             "secret. Needs the local extra (pip install 'scribeauth[local]'); exit 3 without it."
         ),
-        examples=["scribeauth demo"],
+        examples=["scribeauth demo", "scribeauth demo --browser   # managed login in your browser"],
         common=common,
         handler=demo,
+    )
+    parser.add_argument(
+        "--browser",
+        action="store_true",
+        help="show browser sign-in instead: managed login (PKCE) in your browser, then the "
+        "same credential chain, then sign-out at /oauth2/revoke",
     )
     parser.add_argument(
         "--keep",

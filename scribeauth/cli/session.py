@@ -17,6 +17,7 @@ from ..prompt import DEFAULT_TTY, Terminal
 from .console import Console
 
 if TYPE_CHECKING:
+    from ..cache import CacheEntry
     from ..config import Profile
     from ..credentials import Broker
 
@@ -121,7 +122,11 @@ def _when(value: datetime | None) -> str:
 
 
 def login(args: argparse.Namespace, console: Console) -> int:
+    from . import browser
+
     profile = load(args, username=args.username)
+    if browser.wants_browser(args, profile):
+        return _signed_in(console, profile, browser.login(args, console, profile))
     password = None
     if args.password_stdin:
         (password,) = read_stdin_lines(1, "--password-stdin")
@@ -133,6 +138,10 @@ def login(args: argparse.Namespace, console: Console) -> int:
         entry = broker.sign_in(
             password=password, mfa_code=args.mfa_code, remember_device=args.remember_device
         )
+    return _signed_in(console, profile, entry)
+
+
+def _signed_in(console: Console, profile: Profile, entry: CacheEntry) -> int:
     who = entry.username or profile.username or "?"
     expiry = entry.credentials.expires_at if entry.credentials is not None else None
     suffix = f"; AWS credentials until {_when(expiry)}" if expiry is not None else ""
@@ -147,7 +156,14 @@ def logout(args: argparse.Namespace, console: Console) -> int:
     profile = load(args)
     broker = broker_for(profile, console)
     with console.busy("Signing out"):
-        result = broker.sign_out(forget_device=args.forget_device)
+        if profile.domain:
+            from ..browser_login import sign_out
+
+            if args.forget_device:
+                broker.forget_this_device()
+            result = sign_out(broker)  # at the domain's /oauth2/revoke, then the cache goes
+        else:
+            result = broker.sign_out(forget_device=args.forget_device)
     if not result.was_signed_in:
         console.out(f"Profile {profile.name!r} was not signed in; nothing to do.")
         return 0
@@ -304,6 +320,8 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
             "scribeauth login --profile scribe",
             "pass show scribe | scribeauth login --profile scribe --password-stdin "
             "--mfa-code 123456",
+            "scribeauth login --browser --profile scribe    # managed login (SSO, passkeys)",
+            "scribeauth login --no-browser --profile scribe # over SSH: paste the address back",
         ],
         common=common,
         handler=login,
@@ -325,6 +343,17 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         default=None,
         help="remember this device when the user pool asks (default: the profile's "
         "scribe_remember_device, else ask on the terminal)",
+    )
+    parser.add_argument(
+        "--browser",
+        action="store_true",
+        help="sign in through the user pool's managed login in a browser (scribe_domain)",
+    )
+    parser.add_argument(
+        "--no-browser",
+        action="store_true",
+        help="browser sign-in without opening a browser here: print the address, then read "
+        "the address the browser was sent back to (for SSH sessions)",
     )
 
     parser = add_command(

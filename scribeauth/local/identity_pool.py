@@ -133,9 +133,7 @@ class IdentityPoolService:
         openid_key: RSAKey | None = None,
     ) -> None:
         self.identity_pool_id = identity_pool_id
-        self._openid_key: RSAKey = openid_key or RSAKey.generate_key(
-            2048, parameters={"kid": uuid.uuid4().hex, "use": "sig", "alg": "RS256"}, private=True
-        )
+        self._openid_key_given = openid_key
         self.region = region
         self.credential_lifetime = credential_lifetime
         self.issued: dict[str, IssuedCredentials] = {}
@@ -160,6 +158,19 @@ class IdentityPoolService:
         )
         with self._lock:
             self._providers[f"{host}/{user_pool_id}"] = provider
+
+    @property
+    def _openid_key(self) -> RSAKey:
+        # Made on first use: most identity pools in tests never sign an OpenID token.
+        with self._lock:
+            if self._openid_key_given is None:
+                self._openid_key_given = RSAKey.generate_key(
+                    2048,
+                    parameters={"kid": uuid.uuid4().hex, "use": "sig", "alg": "RS256"},
+                    private=True,
+                )
+            key: RSAKey = self._openid_key_given
+        return key
 
     @property
     def openid_jwks(self) -> dict[str, Any]:

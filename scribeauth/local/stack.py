@@ -6,6 +6,8 @@ Routing (one port):
 - ``X-Amz-Target: AWSCognitoIdentityService.*`` -> the identity pool;
 - ``GET /<user_pool_id>/.well-known/jwks.json`` -> the user pool's public keys (a key pair made
   for this stack: a token signed with moto's published key is refused everywhere);
+- ``/oauth2/*``, ``/login``, ``/logout``, ``.well-known/openid-configuration`` ... -> managed login
+  (``managed_login``);
 - ``GET /_local/codes`` (every SMS / e-mail code "sent", newest last; ``?username=NAME`` for one
   user's), ``GET /_local/users`` (the seed users, their pool, client and flow; no passwords) and
   ``GET /_local/identity-pool/jwks.json`` (the keys of GetOpenIdToken's tokens);
@@ -46,6 +48,7 @@ from scribeauth.local import seed as seeding
 from scribeauth.local.faults import Fault, Faults
 from scribeauth.local.gateway import Gateway
 from scribeauth.local.identity_pool import IdentityPoolService
+from scribeauth.local.managed_login import ManagedLogin
 from scribeauth.local.options import LOOPBACK_HOSTS
 from scribeauth.local.pool_state import LOCKOUT_SECONDS
 from scribeauth.local.recorder import Recorder
@@ -115,6 +118,11 @@ class LocalStack:
             seeding.snapshot(self.user_pool, user.user_pool_id, user.username)
             for user in self.seed.users.values()
         ]
+        # Managed login (the code grant) on the main pool's public and confidential clients,
+        # before the snapshot so that restore_defaults keeps it.
+        self.managed_login = ManagedLogin(self.user_pool, self.now)
+        for client_id in (self.seed.public_client_id, self.seed.confidential_client_id):
+            self.managed_login.enable(client_id)
         self._config_snapshot = seeding.snapshot_configs(self.user_pool)
         self.identity_pool = IdentityPoolService(
             identity_pool_id=self.seed.identity_pool_id,
@@ -292,9 +300,11 @@ class LocalStack:
         return [item for item in sent if username is None or item["username"] == username]
 
     def reset(self) -> None:
-        """Clear the recorder and the injected faults."""
+        """Clear the recorder, the injected faults and the list of codes sent."""
         self.recorder.reset()
         self.faults.clear()
+        with self.user_pool.lock:
+            self.user_pool.sent_codes.clear()
 
     def restore_defaults(self) -> None:
         """``reset()``, clock and lifetimes back to the defaults, seed users as seeded."""
@@ -346,11 +356,12 @@ class LocalStack:
                 "200 OK", [("Content-Type", "text/html"), ("Content-Length", str(len(garbled)))]
             )
             return [garbled]
-        if service == "gateway":
+        if service in ("gateway", "managed-login"):
+            app = self.gateway if service == "gateway" else self.managed_login
             if fault is None:
-                served: Iterable[bytes] = self.gateway(environ, start_response)
+                served: Iterable[bytes] = app(environ, start_response)
                 return served
-            status_line, headers, data = self._capture(self.gateway, environ)
+            status_line, headers, data = self._capture(app, environ)
         else:
             status, header_map, data = self._serve(service, operation, params, body, path)
             status_line = f"{status} {'OK' if status == 200 else 'Error'}"
@@ -378,6 +389,8 @@ class LocalStack:
             return service, target.split(".", 1)[1], params if isinstance(params, dict) else {}
         if method == "GET" and _JWKS_PATH.match(path):
             return "jwks", "jwks", {}
+        if ManagedLogin.handles(path):
+            return "managed-login", ManagedLogin.operation(path), {}
         if method == "GET" and path.startswith(LOCAL_PREFIX):
             query = parse_qs(environ.get("QUERY_STRING", ""))
             return "local", path, {k: v[-1] for k, v in query.items()}

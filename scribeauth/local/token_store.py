@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,6 +98,9 @@ class TokenStore:
         client: CognitoIdpUserPoolClient,
         user: CognitoIdpUser,
         device_key: str | None = None,
+        *,
+        extra_claims: Mapping[str, Any] | None = None,
+        scope: str | None = None,
     ) -> dict[str, Any]:
         """A fresh sign-in: refresh, id and access tokens (InitiateAuth's reply).
 
@@ -106,6 +109,9 @@ class TokenStore:
             client: the app client signed in to.
             user: who signed in.
             device_key: the tracked device the refresh token is bound to, if any.
+            extra_claims: added to the id token (a managed-login ``nonce``, a federated
+                user's ``identities``).
+            scope: the access token's scope (default: Cognito's API scope).
         """
         origin_jti = str(uuid.uuid4())
         now = self.now()
@@ -120,7 +126,9 @@ class TokenStore:
             device_key=device_key,
         )
         refresh = self._new_refresh(pool, record)
-        id_token, access_token = self.mint(pool, client, user, origin_jti, int(now))
+        id_token, access_token = self.mint(
+            pool, client, user, origin_jti, int(now), extra_claims=extra_claims, scope=scope
+        )
         return {
             "ChallengeParameters": {},
             "AuthenticationResult": {
@@ -173,6 +181,9 @@ class TokenStore:
         user: CognitoIdpUser,
         origin_jti: str,
         auth_time: int,
+        *,
+        extra_claims: Mapping[str, Any] | None = None,
+        scope: str | None = None,
     ) -> tuple[str, str]:
         """A new (id token, access token) pair for a sign-in (``origin_jti``)."""
         now = int(self.now())
@@ -193,6 +204,7 @@ class TokenStore:
             "token_use": "id",
             "cognito:username": user.username,
             "jti": str(uuid.uuid4()),
+            **(extra_claims or {}),
         }
         if "email" in attrs:
             id_claims["email"] = attrs["email"]
@@ -203,7 +215,7 @@ class TokenStore:
             **common,
             "client_id": client.id,
             "token_use": "access",
-            "scope": "aws.cognito.signin.user.admin",
+            "scope": scope or "aws.cognito.signin.user.admin",
             "username": user.username,
             "jti": str(uuid.uuid4()),
         }

@@ -1,0 +1,426 @@
+"""The loopback container-credentials endpoint (issue 13): ``scribeauth exec --server`` and
+``scribeauth serve``, against the strict local stack.
+
+Three real consumers run as the child: boto3, the AWS CLI and the AWS SDK for JavaScript v3 (its
+default chain finds the endpoint), each making STS calls the stack's gateway verifies. The
+identity pool's credential lifetime is shortened so that the child outlives several sets.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from _chain import (
+    PROFILE,
+    VENV_BIN,
+    broker,
+    calls,
+    child_env,
+    expire_soon,
+    run,
+    signed_in,
+    write_profile,
+)
+
+from scribeauth.container_server import FULL_URI, TOKEN, CredentialsServer
+from scribeauth.errors import ConfigError
+from scribeauth.local.stack import LocalStack
+
+SCRIBEAUTH = shutil.which("scribeauth", path=str(VENV_BIN)) or "scribeauth"
+JS_DIR = Path(__file__).parent / "js"
+ROLE_TAIL = "/CognitoIdentityCredentials"
+
+# A boto3 consumer: CALLS STS calls, INTERVAL seconds apart, one JSON line each.
+BOTO3_LOOP = """
+import json, os, sys, time
+import boto3
+calls, interval = int(sys.argv[1]), float(sys.argv[2])
+session = boto3.Session()
+sts = session.client("sts", endpoint_url=os.environ["STACK"])
+failed = 0
+for i in range(calls):
+    if i:
+        time.sleep(interval)
+    try:
+        arn = sts.get_caller_identity()["Arn"]
+        key = session.get_credentials().get_frozen_credentials().access_key
+        print(json.dumps({"Arn": arn, "AccessKeyId": key}), flush=True)
+    except Exception as err:
+        failed += 1
+        print(json.dumps({"Error": repr(err)}), flush=True)
+static = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE")
+print(json.dumps({"static": [n for n in static if n in os.environ],
+                  "method": session.get_credentials().method}), flush=True)
+sys.exit(1 if failed else 0)
+"""
+
+
+@pytest.fixture
+def stack(scribe_stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> LocalStack:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", scribe_stack.endpoint_url)
+    write_profile(scribe_stack)
+    return scribe_stack
+
+
+def get(url: str, token: str | None = None, method: str = "GET") -> tuple[int, str]:
+    request = urllib.request.Request(url, method=method)
+    if token is not None:
+        request.add_header("Authorization", token)
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(request, timeout=30) as reply:
+            return reply.status, reply.read().decode()
+    except urllib.error.HTTPError as err:
+        body = err.read().decode()
+        err.close()
+        return err.code, body
+
+
+@pytest.fixture
+def server(stack: LocalStack) -> Iterator[CredentialsServer]:
+    signed_in(stack)
+    the_broker = broker(stack)
+    with CredentialsServer(lambda: the_broker.credentials(interactive=False)) as running:
+        yield running
+
+
+# -- the endpoint ---------------------------------------------------------------------------
+
+
+def test_serves_the_container_document(server: CredentialsServer, stack: LocalStack) -> None:
+    entry = broker(stack).cached()
+    assert entry is not None
+    assert entry.credentials is not None
+    status, body = get(server.url, server.token)
+    assert status == 200
+    document = json.loads(body)
+    assert set(document) == {"AccessKeyId", "SecretAccessKey", "Token", "Expiration"}
+    assert document["AccessKeyId"] == entry.credentials.access_key_id
+    assert document["Expiration"].endswith("Z")
+    assert server.url.startswith("http://127.0.0.1:")
+    assert server.environment() == {FULL_URI: server.url, TOKEN: server.token}
+    assert server.token not in repr(server)
+    assert calls(stack) == []  # a cache hit
+
+
+def test_requests_without_the_token_are_refused(
+    server: CredentialsServer, stack: LocalStack
+) -> None:
+    wrong = server.token[:-1] + ("A" if server.token[-1] != "A" else "B")
+    for token, status in ((None, 401), ("", 403), (wrong, 403), ("Bearer " + server.token, 403)):
+        got, body = get(server.url, token)
+        assert got == status, token
+        assert "AccessKeyId" not in body
+        assert "Secret" not in body
+    for method in ("POST", "PUT", "DELETE"):
+        assert get(server.url, None, method)[0] == 401
+    # Once authorised: other paths and methods are not credentials either.
+    assert get(server.url.replace("/credentials", "/other"), server.token)[0] == 404
+    assert get(server.url, server.token, "POST")[0] == 405
+    assert server.refused == 7
+    assert server.served == 0
+    assert calls(stack) == []
+
+
+def test_a_fresh_token_per_server_and_loopback_only(stack: LocalStack) -> None:
+    def source() -> Any:
+        raise AssertionError("never asked")
+
+    with CredentialsServer(source) as one, CredentialsServer(source, host="::1") as two:
+        assert one.token != two.token
+        assert len(one.token) >= 40
+        assert two.url.startswith("http://[::1]:")
+        assert get(one.url, two.token)[0] == 403
+    for host in ("0.0.0.0", "10.0.0.1", "::", "example.com", "169.254.170.2"):
+        with pytest.raises(ConfigError, match="loopback only"):
+            CredentialsServer(source, host=host)
+
+
+def test_32_concurrent_requests_at_expiry_make_one_refresh(
+    server: CredentialsServer, stack: LocalStack
+) -> None:
+    before = expire_soon(stack, seconds=60)
+    assert before.credentials is not None
+    stack.recorder.reset()
+    barrier = threading.Barrier(32)
+    replies: list[tuple[int, str]] = []
+    lock = threading.Lock()
+
+    def call() -> None:
+        barrier.wait()
+        reply = get(server.url, server.token)
+        with lock:
+            replies.append(reply)
+
+    threads = [threading.Thread(target=call) for _ in range(32)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(replies) == 32
+    assert {status for status, _ in replies} == {200}
+    keys = {json.loads(body)["AccessKeyId"] for _, body in replies}
+    assert len(keys) == 1
+    assert keys != {before.credentials.access_key_id}
+    assert stack.recorder.count("GetCredentialsForIdentity") == 1
+    assert server.served == 32
+
+
+def test_no_session_is_a_503_naming_the_fix(stack: LocalStack) -> None:
+    the_broker = broker(stack)
+    errors: list[Exception] = []
+    with CredentialsServer(
+        lambda: the_broker.credentials(interactive=False), on_error=errors.append
+    ) as running:
+        status, body = get(running.url, running.token)
+    assert status == 503
+    assert "scribeauth login --profile scribe" in json.loads(body)["message"]
+    assert len(errors) == 1
+
+
+# -- exec --server and serve, with real consumers -------------------------------------------
+
+
+def scribeauth_env(stack: LocalStack, **extra: str) -> dict[str, str]:
+    env = child_env(STACK=stack.endpoint_url, AWS_PAGER="", **extra)
+    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def lines(text: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+def test_exec_server_child_has_no_static_keys_and_boto3_uses_the_endpoint(
+    stack: LocalStack,
+) -> None:
+    signed_in(stack)
+    env = scribeauth_env(stack, AWS_ACCESS_KEY_ID="AKIASTALE", AWS_SESSION_TOKEN="stale")
+    argv = [SCRIBEAUTH, "exec", "--server", "--profile", PROFILE, "--", sys.executable, "-c",
+            BOTO3_LOOP, "2", "0"]  # fmt: skip
+    result = run(argv, env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    *replies, summary = lines(result.stdout)
+    assert [r["Arn"].endswith(ROLE_TAIL) for r in replies] == [True, True]
+    assert summary == {"static": [], "method": "container-role"}
+    assert stack.recorder.count("GetCallerIdentity") == 2
+
+
+def test_exec_server_token_is_not_on_any_command_line(stack: LocalStack) -> None:
+    signed_in(stack)
+    script = (
+        "import os, pathlib, sys; token = os.environ['AWS_CONTAINER_AUTHORIZATION_TOKEN'];"
+        "lines = [p.read_bytes() for p in pathlib.Path('/proc').glob('[0-9]*/cmdline')"
+        " if p.exists()];"
+        "print(sum(token.encode() in line for line in lines), len(lines))"
+    )
+    argv = [SCRIBEAUTH, "exec", "--server", "--", sys.executable, "-c", script]
+    result = run(argv, scribeauth_env(stack, AWS_PROFILE=PROFILE))
+    assert result.returncode == 0, result.stderr
+    found, scanned = map(int, result.stdout.split())
+    assert scanned > 1
+    assert found == 0
+
+
+def test_exec_server_passes_on_the_exit_code_and_sigterm(stack: LocalStack) -> None:
+    signed_in(stack)
+    env = scribeauth_env(stack)
+    assert run([SCRIBEAUTH, "exec", "--server", "--profile", PROFILE, "--", "sh", "-c",
+                "exit 7"], env).returncode == 7  # fmt: skip
+    marker = Path(os.environ["HOME"]) / "ready"
+    script = (
+        "import pathlib, signal, sys, time;"
+        "signal.signal(signal.SIGTERM, lambda *a: sys.exit(42));"
+        f"pathlib.Path({str(marker)!r}).touch(); time.sleep(60)"
+    )
+    parent = subprocess.Popen(
+        [SCRIBEAUTH, "exec", "--server", "--profile", PROFILE, "--", sys.executable, "-c", script],
+        env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while not marker.exists():
+            assert parent.poll() is None
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        parent.send_signal(signal.SIGTERM)  # to scribeauth only; it passes it on
+        assert parent.wait(30) == 42
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()
+
+
+@pytest.fixture
+def aws_cli() -> str:
+    cli = shutil.which("aws", path=str(VENV_BIN))
+    if cli is None:
+        pytest.skip("the AWS CLI (awscli, in the test extra) is not installed in this venv")
+    return cli
+
+
+@pytest.fixture(scope="session")
+def node() -> str:
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        pytest.skip("node and npm are needed for the AWS SDK for JavaScript test")
+    if not (JS_DIR / "node_modules" / "@aws-sdk" / "client-sts").is_dir():
+        install = subprocess.run(
+            [npm, "install", "--prefix", str(JS_DIR), "--no-audit", "--no-fund",
+             "--loglevel=error"],
+            capture_output=True, text=True, timeout=600, check=False, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        assert install.returncode == 0, install.stderr
+    return node
+
+
+def consumers_command(aws_cli: str, node: str, stack: LocalStack, n: int, every: float) -> str:
+    """One shell command running the three consumers side by side, each writing its own file."""
+    out = Path(os.environ["HOME"])
+    cli_loop = (
+        f"i=0; while [ $i -lt {n} ]; do [ $i -gt 0 ] && sleep {every}; "
+        f"if {aws_cli} sts get-caller-identity --endpoint-url {stack.endpoint_url} "
+        f"--output json > {out}/cli.$i.json 2>> {out}/cli.err; then echo ok; else echo failed; "
+        f"fi; i=$((i+1)); done > {out}/cli.txt"
+    )
+    js = JS_DIR / "container.mjs"
+    return (
+        f"{sys.executable} -c {shlex.quote(BOTO3_LOOP)} {n} {every} > {out}/boto3.txt "
+        f"2> {out}/boto3.err & "
+        f"{node} {js} {stack.endpoint_url} {stack.seed.region} {n} {every} > {out}/js.txt "
+        f"2> {out}/js.err & ({cli_loop}) & wait"
+    )
+
+
+def consumer_results(n: int) -> dict[str, Any]:
+    out = Path(os.environ["HOME"])
+    boto3_lines = lines((out / "boto3.txt").read_text())
+    js_lines = lines((out / "js.txt").read_text())
+    cli = (out / "cli.txt").read_text().split()
+    return {
+        "boto3": boto3_lines[:-1],
+        "boto3_summary": boto3_lines[-1],
+        "js": js_lines,
+        "cli": cli,
+        "errors": {name: (out / f"{name}.err").read_text()[-2000:] for name in ("boto3", "js")},
+        "cli_arns": [
+            json.loads((out / f"cli.{i}.json").read_text() or "{}").get("Arn", "") for i in range(n)
+        ],
+    }
+
+
+def assert_all_succeeded(results: dict[str, Any], n: int) -> None:
+    assert len(results["boto3"]) == n, results
+    assert all("Arn" in r and r["Arn"].endswith(ROLE_TAIL) for r in results["boto3"]), results
+    assert results["boto3_summary"] == {"static": [], "method": "container-role"}
+    assert len(results["js"]) == n, results
+    assert all("Arn" in r and r["Arn"].endswith(ROLE_TAIL) for r in results["js"]), results
+    assert results["cli"] == ["ok"] * n, results
+    assert all(arn.endswith(ROLE_TAIL) for arn in results["cli_arns"]), results
+
+
+def test_three_consumers_outlive_their_credentials(
+    stack: LocalStack, aws_cli: str, node: str
+) -> None:
+    """Quick form: 12-second credentials, three calls 7 s apart: each consumer needs a second
+    set from the endpoint, which refreshes behind it."""
+    stack.credential_lifetime = 12
+    signed_in(stack)
+    n, every = 3, 7
+    command = consumers_command(aws_cli, node, stack, n, every)
+    argv = [SCRIBEAUTH, "exec", "--server", "--profile", PROFILE, "--", "sh", "-c", command]
+    result = run(argv, scribeauth_env(stack), timeout=110)
+    assert result.returncode == 0, result.stderr
+    results = consumer_results(n)
+    assert_all_succeeded(results, n)
+    assert len({r["AccessKeyId"] for r in results["boto3"]}) >= 2
+    assert len({r["AccessKeyId"] for r in results["js"]}) >= 2
+    assert stack.recorder.count("GetCallerIdentity") == 3 * n
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(420)
+def test_a_200_second_child_against_90_second_credentials(
+    stack: LocalStack, aws_cli: str, node: str
+) -> None:
+    """The issue's must-show: a gateway call every 10 s for 200 s by each of the three
+    consumers, all succeeding, while the endpoint refreshes behind them (3 or more sets)."""
+    stack.credential_lifetime = 90
+    signed_in(stack)
+    n, every = 21, 10
+    command = consumers_command(aws_cli, node, stack, n, every)
+    argv = [SCRIBEAUTH, "exec", "--server", "--profile", PROFILE, "--", "sh", "-c", command]
+    started = time.monotonic()
+    result = run(argv, scribeauth_env(stack), timeout=400)
+    assert result.returncode == 0, result.stderr
+    assert time.monotonic() - started >= 200
+    results = consumer_results(n)
+    assert_all_succeeded(results, n)
+    assert len({r["AccessKeyId"] for r in results["boto3"]}) >= 3
+    assert len({r["AccessKeyId"] for r in results["js"]}) >= 3
+    assert stack.recorder.count("GetCallerIdentity") == 3 * n
+    assert stack.recorder.count("GetCredentialsForIdentity") >= 2  # after the first set
+
+
+def test_serve_prints_the_two_lines_and_serves_until_interrupted(stack: LocalStack) -> None:
+    signed_in(stack)
+    env = scribeauth_env(stack)
+    server = subprocess.Popen(
+        [SCRIBEAUTH, "serve", "--profile", PROFILE], env=env, stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    try:
+        assert server.stdout is not None
+        exported = dict(
+            server.stdout.readline().removeprefix("export ").strip().split("=", 1) for _ in range(2)
+        )
+        assert set(exported) == {FULL_URI, TOKEN}
+        consumer = run(
+            [sys.executable, "-c", BOTO3_LOOP, "1", "0"],
+            child_env(STACK=stack.endpoint_url, AWS_DEFAULT_REGION=stack.seed.region, **exported),
+        )
+        assert consumer.returncode == 0, consumer.stdout + consumer.stderr
+        assert lines(consumer.stdout)[0]["Arn"].endswith(ROLE_TAIL)
+        assert get(exported[FULL_URI])[0] == 401
+        server.send_signal(signal.SIGINT)
+        _, err = server.communicate(timeout=30)
+        assert server.returncode == 0
+        assert "--network host" in err
+        assert exported[TOKEN] not in err
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.communicate()
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "says"),
+    [
+        (["serve", "--host", "0.0.0.0"], 3, "loopback only"),
+        (["serve", "--port", "99999"], 2, "--port"),
+        (["exec", "--server"], 2, "name a command"),
+    ],
+)
+def test_serve_and_exec_server_refusals(
+    stack: LocalStack, argv: list[str], code: int, says: str
+) -> None:
+    signed_in(stack)
+    result = run([SCRIBEAUTH, *argv[:1], "--profile", PROFILE, *argv[1:]], scribeauth_env(stack))
+    assert result.returncode == code, result.stderr
+    assert says in result.stderr
+    assert result.stdout == ""
