@@ -176,7 +176,7 @@ class Dialogue:
         self, client: SignIn, challenge: Challenge, username: str, password: str | None
     ) -> tuple[Tokens | Challenge, str | None]:
         """USER_AUTH's own steps: the password Cognito now asks for, or the factor to use."""
-        from .login import PASSKEY_HINT, available_challenges
+        from .choice import PASSKEY_HINT, available_challenges
 
         if challenge.name == "PASSWORD_VERIFIER":
             password = password if password is not None else self.password(username)

@@ -38,6 +38,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 from . import devices, srp
+from .account import AccountCalls
+from .choice import PASSKEY_HINT, ChoiceSteps, available_challenges
 from .errors import (
     CodeMismatchError,
     ConfigError,
@@ -98,19 +100,6 @@ _CODE_KEYS = {
     "EMAIL_OTP": "EMAIL_OTP_CODE",
     "SMS_OTP": "SMS_OTP_CODE",
 }
-# Friendly names for SELECT_CHALLENGE answers.
-_CHOICE_ALIASES = {
-    "email": "EMAIL_OTP",
-    "sms": "SMS_OTP",
-    "text": "SMS_OTP",
-    "srp": "PASSWORD_SRP",
-    "passkey": "WEB_AUTHN",
-}
-#: What a passkey-only sign-in is told (the browser sign-in is ``login --browser``).
-PASSKEY_HINT = (
-    "this account signs in with a passkey (WEB_AUTHN), which needs a browser; "
-    "run: scribeauth login --browser"
-)
 # Friendly names a person (or the CLI) may use for SELECT_MFA_TYPE.
 _MFA_ALIASES = {
     "totp": "SOFTWARE_TOKEN_MFA",
@@ -158,7 +147,7 @@ class TotpSetup:
     uri: str = field(repr=False)
 
 
-class SignIn:
+class SignIn(ChoiceSteps, AccountCalls):
     """The user-pool sign-in flows for one app client.
 
     Args:
@@ -375,26 +364,6 @@ class SignIn:
         )
         return self._outcome(reply, user_id)
 
-    def _start_choice(self, username: str, password: str | None) -> Tokens | Challenge:
-        if not self.user_pool_id and self.preferred_challenge == "PASSWORD_SRP":
-            raise ConfigError("USER_AUTH with PASSWORD_SRP needs scribe_user_pool_id")
-        params = {
-            "USERNAME": username,
-            "PREFERRED_CHALLENGE": self.preferred_challenge,
-            **self._device_key(),
-        }
-        if self.preferred_challenge == "PASSWORD_SRP":
-            self._srp_secret = srp.generate_a(self._random_bytes)
-            params["SRP_A"] = srp.srp_a_hex(self._srp_secret[1])
-        elif self.preferred_challenge == "PASSWORD":
-            if not password:
-                raise ValueError("USER_AUTH with PASSWORD needs the password")
-            params["PASSWORD"] = password
-        step = self._outcome(self._pool.initiate_auth(CHOICE, params), username)
-        if isinstance(step, Challenge) and step.name == "PASSWORD_VERIFIER" and password:
-            return self.answer(step, password)
-        return step
-
     def answer(
         self,
         challenge: Challenge,
@@ -464,33 +433,6 @@ class SignIn:
         if offered and chosen not in offered:
             raise ValueError(f"{choice!r} is not offered; choose one of {', '.join(offered)}")
         return chosen
-
-    def _select(
-        self, challenge: Challenge, choice: str | None, password: str | None
-    ) -> Tokens | Challenge:
-        if not choice:
-            raise ValueError("SELECT_CHALLENGE needs the factor to use")
-        chosen = _CHOICE_ALIASES.get(choice.strip().lower(), choice.strip().upper())
-        offered = available_challenges(challenge)
-        if offered and chosen not in offered:
-            raise ValueError(f"{choice!r} is not offered; choose one of {', '.join(offered)}")
-        if chosen == "WEB_AUTHN":
-            raise ConfigError(PASSKEY_HINT)
-        responses = {"USERNAME": challenge.username, "ANSWER": chosen, **self._device_key()}
-        if chosen == "PASSWORD_SRP":
-            self._srp_secret = srp.generate_a(self._random_bytes)
-            responses["SRP_A"] = srp.srp_a_hex(self._srp_secret[1])
-        elif chosen == "PASSWORD":
-            if not password:
-                raise ValueError("the PASSWORD factor needs the password")
-            responses["PASSWORD"] = password
-        reply = self._pool.respond_to_auth_challenge(
-            "SELECT_CHALLENGE", challenge.session, responses
-        )
-        step = self._outcome(reply, challenge.username)
-        if isinstance(step, Challenge) and step.name == "PASSWORD_VERIFIER" and password:
-            return self.answer(step, password=password)
-        return step
 
     def setup_totp(self, challenge: Challenge, *, label: str | None = None) -> TotpSetup:
         """Starts MFA_SETUP: asks Cognito for a new TOTP secret for this user.
@@ -569,52 +511,6 @@ class SignIn:
             )
         return result.with_refresh_token(refresh_token)
 
-    # -- remembered devices ------------------------------------------------------------------
-
-    def confirm_new_device(self, tokens: Tokens) -> tuple[RememberedDevice, bool] | None:
-        """Confirms the device the last sign-in's ``NewDeviceMetadata`` named (ConfirmDevice).
-
-        Returns:
-            None when there was none; else the device to keep (it becomes :attr:`device`) and
-            whether the user pool wants the user asked to remember it (then
-            :meth:`set_device_remembered`).
-        """
-        if self.new_device is None:
-            return None
-        found = devices.confirm(
-            self._pool, tokens.access_token, self.new_device, self._random_bytes
-        )
-        self.device, self.new_device = found[0], None
-        return found
-
-    def set_device_remembered(self, access_token: str, device_key: str, remembered: bool) -> None:
-        """UpdateDeviceStatus: remembered (MFA may be skipped on it) or not."""
-        self._pool.update_device_status(access_token, device_key, remembered=remembered)
-
-    def list_devices(self, access_token: str) -> list[dict[str, Any]]:
-        """The user's devices (ListDevices, every page)."""
-        return self._pool.list_devices(access_token)
-
-    def forget_device(self, access_token: str, device_key: str) -> None:
-        """ForgetDevice: Cognito stops tracking the device."""
-        self._pool.forget_device(access_token, device_key)
-
-    def revoke(self, refresh_token: str) -> None:
-        """Revokes a refresh token (and the tokens it issued) at Cognito."""
-        self._pool.revoke_token(refresh_token)
-
-    def global_sign_out(self, access_token: str) -> None:
-        """Signs the user out everywhere: all their refresh tokens stop working."""
-        self._pool.global_sign_out(access_token)
-
-    def change_password(self, access_token: str, old: str, new: str) -> None:
-        """Changes the signed-in user's password."""
-        self._pool.change_password(access_token, old, new)
-
-    def forgot_password(self, username: str) -> dict[str, Any]:
-        """Asks Cognito to send a password-reset code; returns where it went."""
-        return self._pool.forgot_password(username)
-
     def confirm_forgot_password(self, username: str, code: str, new_password: str) -> None:
         """Sets a new password with the code :meth:`forgot_password` sent."""
         self._pool.confirm_forgot_password(username, _code(code), new_password)
@@ -680,15 +576,6 @@ class SignIn:
             self._device_failed = True
             raise
         return self._outcome(answer, user)
-
-
-def available_challenges(challenge: Challenge) -> list[str]:
-    """The factors a SELECT_CHALLENGE offers (Cognito's ``AvailableChallenges``)."""
-    try:
-        offered = json.loads(challenge.parameters.get("AVAILABLE_CHALLENGES") or "[]")
-    except ValueError:
-        return []
-    return [str(item) for item in offered] if isinstance(offered, list) else []
 
 
 def _device_unknown(err: BaseException) -> bool:

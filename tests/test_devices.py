@@ -17,7 +17,8 @@ import pyotp
 import pytest
 
 from scribeauth.cli import main
-from scribeauth.errors import UnauthorizedException
+from scribeauth.dialogue import Dialogue
+from scribeauth.errors import ConfigError, UnauthorizedException
 from scribeauth.local.stack import LocalStack
 from scribeauth.local.testing import (
     PROFILE,
@@ -31,6 +32,7 @@ from scribeauth.local.testing import (
     write_profile,
 )
 from scribeauth.login import SignIn
+from scribeauth.models import Challenge
 from scribeauth.prompt import Terminal
 
 
@@ -335,3 +337,38 @@ def test_locked_out_user_gets_one_clear_line(
     assert len(err.strip().splitlines()) == 1
     assert "locked out" in err
     assert "wait" in err
+
+
+def test_a_device_cognito_forgot_is_dropped_and_a_new_one_confirmed(stack: LocalStack) -> None:
+    _devices_profile(stack)
+    hank = stack.seed.users["hank"]
+    totp = pyotp.TOTP(hank.totp_secret or "")
+    entry = broker(stack).sign_in(
+        password=hank.password, mfa_code=totp.at(stack.now()), remember_device=True
+    )
+    cache = broker(stack).cache
+    old = cache.load_device()
+    assert old is not None
+    assert entry.tokens is not None
+    pool = stack.seed.devices_pool
+    client = SignIn(client_id=pool.public_client_id, user_pool_id=pool.user_pool_id)
+    client.forget_device(entry.tokens.access_token, old.key)  # elsewhere; this cache keeps it
+    stack.clock_offset = 31  # the next TOTP window
+    broker(stack).sign_in(
+        password=hank.password, mfa_code=totp.at(stack.now()), remember_device=True
+    )
+    new = cache.load_device()
+    assert new is not None
+    assert new.key != old.key
+    assert stack.recorder.count("ConfirmDevice") == 2
+
+
+def test_a_passkey_only_factor_points_to_the_browser_sign_in() -> None:
+    client = SignIn(client_id="c", user_pool_id="eu-west-2_Abc", auth_flow="USER_AUTH")
+    offered = Challenge("SELECT_CHALLENGE", "s", {"AVAILABLE_CHALLENGES": '["WEB_AUTHN"]'}, "iris")
+    with pytest.raises(ConfigError, match="login --browser"):
+        client.answer(offered, "WEB_AUTHN")
+    with pytest.raises(ConfigError, match="login --browser"):
+        client._outcome({"ChallengeName": "WEB_AUTHN", "Session": "s"}, "iris")
+    with pytest.raises(ConfigError, match="login --browser"):
+        Dialogue(None)._choose(client, offered, "iris", None)
