@@ -1,11 +1,12 @@
 """Device SRP (remembered devices): answers of amazon-cognito-identity-js, recorded and live.
 
 ``tests/device_srp_vectors.json`` holds cases and the answers amazon-cognito-identity-js 6.3.21
-(Amplify's Cognito client, not our code) gave for them, made with ``node tests/js/device_srp.mjs``
-(its ``made_with`` field says how). The verifier cases let the library draw the device password
-and salt itself, exactly as after a sign-in that returns ``NewDeviceMetadata``; the claim cases fix
-the private value ``a`` in its helper. The live tests run the same script on fresh values when
-node and the package are installed (``npm install --prefix tests/js``).
+(Amplify's Cognito client, not our code) gave for them, made with
+``node tests/js-cognito/device_srp.mjs`` (its ``made_with`` field says how; the package is the
+one the stack's own device tests use). The verifier cases let the library draw the device
+password and salt itself, exactly as after a sign-in that returns ``NewDeviceMetadata``; the
+claim cases fix the private value ``a`` in its helper. The live test (slow) runs the same script
+on fresh values when node and npm are there (the package is installed on first use).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from scribeauth.errors import ServiceError
 
 HERE = Path(__file__).parent
 VECTORS = json.loads((HERE / "device_srp_vectors.json").read_text())
-JS = HERE / "js"
+JS = HERE / "js-cognito"
 
 
 def _pairs(kind: str) -> list[tuple[dict[str, str], dict[str, str]]]:
@@ -150,10 +151,19 @@ def test_unsafe_device_challenge_is_refused() -> None:
 
 
 def _run_js(cases: list[dict[str, Any]]) -> list[dict[str, str]]:
-    node = shutil.which("node")
-    module = JS / "node_modules" / "amazon-cognito-identity-js"
-    if node is None or not module.is_dir():
-        pytest.skip("node and amazon-cognito-identity-js (npm install --prefix tests/js) needed")
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        pytest.skip("node and npm are needed for the amazon-cognito-identity-js test")
+    if not (JS / "node_modules" / "amazon-cognito-identity-js").is_dir():
+        install = subprocess.run(
+            [npm, "install", "--prefix", str(JS), "--no-audit", "--no-fund", "--loglevel=error"],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+        assert install.returncode == 0, install.stderr
     result = subprocess.run(
         [node, str(JS / "device_srp.mjs")],
         input=json.dumps(cases),
@@ -167,6 +177,7 @@ def _run_js(cases: list[dict[str, Any]]) -> list[dict[str, str]]:
     return answers
 
 
+@pytest.mark.slow
 def test_live_amplify_agrees_on_fresh_devices() -> None:
     keys = [(f"-{os.urandom(6).hex()}", f"eu-west-2_{os.urandom(16).hex()}") for _ in range(4)]
     cases: list[dict[str, Any]] = [

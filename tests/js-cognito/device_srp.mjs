@@ -1,7 +1,7 @@
 // Device SRP values computed by amazon-cognito-identity-js (Amplify's Cognito client), an
 // implementation independent of scribeauth/srp.py, for tests/test_srp.py.
 //
-// Usage: node device_srp.mjs < cases.json > answers.json
+// Usage: node device_srp.mjs < cases.json > answers.json   (npm install --prefix tests/js-cognito)
 // Input: a JSON list of cases, each one of
 //   {"kind": "verifier", "device_group_key": G, "device_key": K}
 //       -> generateHashDevice(G, K) as CognitoUser does after NewDeviceMetadata, with the
