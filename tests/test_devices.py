@@ -372,3 +372,23 @@ def test_a_passkey_only_factor_points_to_the_browser_sign_in() -> None:
         client._outcome({"ChallengeName": "WEB_AUTHN", "Session": "s"}, "iris")
     with pytest.raises(ConfigError, match="login --browser"):
         Dialogue(None)._choose(client, offered, "iris", None)
+
+
+def test_debug_login_on_a_new_device_shows_no_device_secret(
+    stack: LocalStack, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import io
+    import re
+
+    _devices_profile(stack)
+    hank = stack.seed.users["hank"]
+    code = pyotp.TOTP(hank.totp_secret or "").at(stack.now())
+    monkeypatch.setattr("sys.stdin", io.StringIO(hank.password + "\n"))
+    args = ["--debug", "login", "--profile", PROFILE, "--password-stdin", "--mfa-code", code]
+    assert main([*args, "--remember-device"]) == 0
+    shown = capsys.readouterr()
+    device = broker(stack).cache.load_device()
+    assert device is not None
+    assert "ConfirmDevice" in shown.err  # the debug log did cover the call
+    assert device.password not in shown.out + shown.err
+    assert not re.search(r"PasswordVerifier['\"]?\s*:\s*['\"](?!\*)", shown.err)
