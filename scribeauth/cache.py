@@ -13,22 +13,19 @@ credential_process cache-hit path.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import errno
 import json
 import os
 import stat
-import sys
-import threading
-import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
-from .errors import CacheError, ScribeAuthError
+from .errors import CacheError, RefreshBusyError, ScribeAuthError
 from .fasthit import safe_name as _safe_name
 from .files import sweep_temporaries, untrusted_file, untrusted_folder, write_atomic
+from .lock import FileLock
 from .models import (
     AwsCredentials,
     Jwt,
@@ -42,7 +39,7 @@ from .models import (
 # Type checkers treat any constant of this name as true.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import IO, Any
+    from typing import Any
 
 __all__ = [
     "FORMAT_VERSION",
@@ -59,7 +56,6 @@ FORMAT_VERSION = 1
 _MAX_FILE_SIZE = 1 << 20
 # A temporary file this old is a crash's leftover, not another process's write in progress.
 _STALE_SECONDS = 60.0
-_POLL_INTERVAL = 0.05
 
 
 @dataclass(frozen=True)
@@ -74,6 +70,8 @@ class CacheEntry:
         credentials: the last AWS credentials, or None.
         identity_pool_id: the identity pool ``identity_id`` and ``credentials`` came from.
         role_arn: the custom role the ``credentials`` were asked for, if any.
+        clock_offset: Cognito's clock minus this machine's, in seconds, as last seen in a
+            reply's ``Date`` header (0: in step, or not known).
     """
 
     fingerprint: str
@@ -83,6 +81,7 @@ class CacheEntry:
     credentials: AwsCredentials | None = None
     identity_pool_id: str | None = None
     role_arn: str | None = None
+    clock_offset: int = 0
 
     def replace(self, **changes: Any) -> CacheEntry:
         """A copy with some fields changed."""
@@ -132,7 +131,11 @@ def entry_to_dict(entry: CacheEntry) -> dict[str, Any]:
             "secret_access_key": credentials.secret_access_key,
             "session_token": credentials.session_token,
             "expiration": format_expiration(credentials.expires_at),
+            "issued": None
+            if credentials.issued_at is None
+            else format_expiration(credentials.issued_at),
         },
+        "clock_offset": entry.clock_offset,
     }
 
 
@@ -188,7 +191,11 @@ def entry_from_dict(document: Any) -> CacheEntry:
             secret_access_key=_required(raw_credentials, "secret_access_key"),
             session_token=_required(raw_credentials, "session_token"),
             expires_at=parse_expiration(_required(raw_credentials, "expiration")),
+            issued_at=_optional_time(raw_credentials, "issued"),
         )
+    offset = document.get("clock_offset", 0)
+    if isinstance(offset, bool) or not isinstance(offset, int):
+        raise ValueError("cache field 'clock_offset' is not a whole number")  # noqa: TRY004
     return CacheEntry(
         fingerprint=_required(document, "fingerprint"),
         username=_text(document, "username"),
@@ -197,7 +204,13 @@ def entry_from_dict(document: Any) -> CacheEntry:
         credentials=credentials,
         identity_pool_id=_text(document, "identity_pool_id"),
         role_arn=_text(document, "role_arn"),
+        clock_offset=offset,
     )
+
+
+def _optional_time(document: Mapping[str, Any], key: str) -> datetime | None:
+    text = _text(document, key)
+    return None if text is None else parse_expiration(text)
 
 
 # -- the folder ----------------------------------------------------------------------------
@@ -261,93 +274,6 @@ def _trusted_dir(directory: Path) -> bool:
     return True
 
 
-def _read(path: Path) -> bytes | None:
-    """A regular file's bytes (no symlink, FIFO or huge file), or None.
-
-    Raises:
-        CacheError: the file belongs to another user or others can write to it.
-    """
-    try:
-        # O_NONBLOCK: a FIFO planted at the path must not hang us before fstat sees it.
-        flags = os.O_RDONLY | _NOFOLLOW | _BINARY | getattr(os, "O_NONBLOCK", 0)
-        fd = os.open(path, flags)
-    except OSError:
-        return None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > _MAX_FILE_SIZE:
-            return None
-        reason = untrusted_file(fd, info)
-        if reason:
-            raise _refused(path, reason)
-        chunks = []
-        while chunk := os.read(fd, _MAX_FILE_SIZE + 1):
-            chunks.append(chunk)
-            if sum(map(len, chunks)) > _MAX_FILE_SIZE:
-                return None
-        return b"".join(chunks)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-
-
-# -- per-process lock registry: flock is per open file description, so threads need their own.
-_THREAD_LOCKS: dict[str, threading.Lock] = {}
-_THREAD_LOCKS_GUARD = threading.Lock()
-
-
-def _thread_lock(path: Path) -> threading.Lock:
-    with _THREAD_LOCKS_GUARD:
-        return _THREAD_LOCKS.setdefault(str(path), threading.Lock())
-
-
-def _try_lock(handle: IO[bytes]) -> bool:
-    """One non-blocking attempt at an exclusive lock on an open file."""
-    if sys.platform == "win32":
-        import msvcrt
-
-        try:
-            handle.seek(0)
-            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return False
-        return True
-    import fcntl
-
-    try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError as err:
-        if err.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-            return False
-        raise
-    return True
-
-
-def _unlock(handle: IO[bytes]) -> None:
-    if sys.platform == "win32":
-        import msvcrt
-
-        with contextlib.suppress(OSError):
-            handle.seek(0)
-            msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
-        return
-    import fcntl
-
-    with contextlib.suppress(OSError):
-        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-
-
-def _same_file(handle: IO[bytes], path: Path) -> bool:
-    """Whether ``path`` still names the file ``handle`` has open (not deleted or replaced)."""
-    try:
-        mine = os.fstat(handle.fileno())
-        current = os.stat(path, follow_symlinks=False)
-    except OSError:
-        return False
-    return (mine.st_dev, mine.st_ino) == (current.st_dev, current.st_ino)
-
-
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _BINARY = getattr(os, "O_BINARY", 0)
 
@@ -370,6 +296,7 @@ class ProfileCache:
         self._stem = _safe_name(profile_name)
         self.path = self.directory / f"{self._stem}.json"
         self.lock_path = self.path.with_name(self.path.name + ".lock")
+        self.sign_in_lock_path = self.path.with_name(self.path.name + ".sign-in.lock")
         # What the temporaries of the entry and of every sidecar start with.
         self._every_file = self.directory / self._stem
         # The remembered device: its own file in its own 0700 folder, never beside the entry
@@ -394,7 +321,7 @@ class ProfileCache:
         if not _trusted_dir(self.directory):
             return None
         sweep_temporaries(self._every_file, older_than=_STALE_SECONDS)
-        data = _read(self.path)
+        data = self._read(self.path)
         if data is None:
             return None
         try:
@@ -405,6 +332,48 @@ class ProfileCache:
             return None
         return entry
 
+    def save(self, entry: CacheEntry) -> None:
+        """Writes the entry atomically: a 0600 temp file in the folder, fsync, ``os.replace``.
+
+        Raises:
+            CacheError: the folder cannot be created or written (names it and the fix).
+        """
+        data = json.dumps(entry_to_dict(entry), indent=2, sort_keys=True).encode("utf-8")
+        _ensure_dir(self.directory)
+        for path in self._sidecars():
+            self._remove(path)
+        self._write(self.path, data)
+
+    def _read(self, path: Path) -> bytes | None:
+        """The bytes of a regular file of at most 1 MiB, or None (absent, unreadable, other).
+
+        Raises:
+            CacheError: the file belongs to another user or can be written by others.
+        """
+        try:
+            # O_NONBLOCK: a FIFO planted at the path must not hang us before fstat sees it.
+            flags = os.O_RDONLY | _NOFOLLOW | _BINARY | getattr(os, "O_NONBLOCK", 0)
+            fd = os.open(path, flags)
+        except OSError:
+            return None
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode) or info.st_size > _MAX_FILE_SIZE:
+                return None
+            reason = untrusted_file(fd, info)
+            if reason:
+                raise _refused(path, reason)
+            chunks = []
+            while chunk := os.read(fd, _MAX_FILE_SIZE + 1):
+                chunks.append(chunk)
+                if sum(map(len, chunks)) > _MAX_FILE_SIZE:
+                    return None
+            return b"".join(chunks)
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+
     def load_device(self) -> RememberedDevice | None:
         """The remembered device of this profile's user, or None (absent or unusable, as
         :meth:`load`; saved under another fingerprint counts as absent).
@@ -414,7 +383,7 @@ class ProfileCache:
         """
         if not _trusted_dir(self.directory) or not _trusted_dir(self.device_path.parent):
             return None
-        data = _read(self.device_path)
+        data = self._read(self.device_path)
         if data is None:
             return None
         try:
@@ -456,17 +425,15 @@ class ProfileCache:
         """
         return self._remove(self.device_path)
 
-    def save(self, entry: CacheEntry) -> None:
-        """Writes the entry atomically: a 0600 temp file in the folder, fsync, ``os.replace``.
+    def read_sidecar(self, suffix: str) -> bytes | None:
+        """The content of a :meth:`sidecar`, or None when absent or unreadable.
 
         Raises:
-            CacheError: the folder cannot be created or written (names it and the fix).
+            CacheError: the file belongs to another user or can be written by others.
         """
-        data = json.dumps(entry_to_dict(entry), indent=2, sort_keys=True).encode("utf-8")
-        _ensure_dir(self.directory)
-        for path in self._sidecars():
-            self._remove(path)
-        self._write(self.path, data)
+        if not _trusted_dir(self.directory):
+            return None
+        return self._read(self.sidecar(suffix))
 
     def sidecar(self, suffix: str) -> Path:
         """The path of a file kept beside the entry and derived from it, named
@@ -518,7 +485,7 @@ class ProfileCache:
             CacheError: a file exists but cannot be removed.
         """
         removed = False
-        for path in (*self._sidecars(), self.path, self.lock_path):
+        for path in (*self._sidecars(), self.path, self.lock_path, self.sign_in_lock_path):
             removed = self._remove(path) or removed
         removed = bool(sweep_temporaries(self._every_file)) or removed
         return removed
@@ -532,67 +499,35 @@ class ProfileCache:
             raise CacheError(f"cannot remove {path} ({err.strerror}); remove it by hand") from None
         return True
 
-    @contextlib.contextmanager
-    def lock(self, timeout: float = 30.0) -> Iterator[None]:
-        """Holds this profile's lock: one process (and one thread) at a time.
+    def lock(self, timeout: float | None = 30.0) -> FileLock:
+        """This profile's refresh lock: one process (and one thread) at a time refreshes.
 
-        Locks ``<path>.lock`` with ``flock`` (``msvcrt.locking`` on Windows), polling until
-        ``timeout``. The kernel drops the lock of a process that dies, so a crashed holder
-        never blocks anyone for long. Not reentrant.
+        Use as ``with cache.lock():``. See :class:`~scribeauth.lock.FileLock`.
 
-        Raises:
-            CacheError: the lock could not be had within ``timeout`` seconds, or the lock
-                file cannot be created.
+        Raises (on entering):
+            RefreshBusyError: the lock could not be had within ``timeout`` seconds.
+            CacheError: the lock file cannot be created, or is not to be trusted.
         """
-        deadline = time.monotonic() + timeout
-        guard = _thread_lock(self.lock_path)
-        if not guard.acquire(timeout=max(timeout, 0.0)):
-            raise self._timed_out()
-        try:
-            handle = self._acquire_file_lock(deadline)
-            try:
-                yield
-            finally:
-                _unlock(handle)
-                handle.close()
-        finally:
-            guard.release()
+        return FileLock(self.lock_path, self._lock_ready, self._timed_out, timeout)
 
-    def _acquire_file_lock(self, deadline: float) -> IO[bytes]:
-        _ensure_dir(self.directory)
-        while True:
-            try:
-                fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | _NOFOLLOW | _BINARY, 0o600)
-            except OSError as err:
-                raise _unwritable(self.directory, err) from None
-            handle = os.fdopen(fd, "r+b")
-            try:
-                reason = untrusted_file(fd, os.fstat(fd))
-            except OSError as err:
-                handle.close()
-                raise _unwritable(self.directory, err) from None
-            if reason:
-                handle.close()
-                raise _refused(self.lock_path, reason)
-            try:
-                locked = _try_lock(handle)
-            except OSError as err:
-                handle.close()
-                raise _unwritable(self.directory, err) from None
-            # A holder may have deleted the lock file (logout) before letting go: then our lock
-            # is on an orphan and someone else may lock the new file. Start again on that one.
-            if locked and _same_file(handle, self.lock_path):
-                return handle
-            if locked:
-                _unlock(handle)
-            handle.close()
-            if not locked and time.monotonic() >= deadline:
-                raise self._timed_out()
-            if not locked:
-                time.sleep(_POLL_INTERVAL)
+    def sign_in_lock(self) -> FileLock:
+        """This profile's sign-in lock: one person-facing sign-in at a time, across processes
+        and threads. Waits as long as its holder lives (a person may take minutes)."""
+        return FileLock(self.sign_in_lock_path, self._lock_ready, self._timed_out, None)
 
-    def _timed_out(self) -> CacheError:
-        return CacheError(
+    def _lock_ready(self, path: Path, fd: int | None, err: OSError | None) -> CacheError | None:
+        """Before opening a lock file (``fd`` None): the folder; after: the file's owner and
+        mode; on an error: what to raise."""
+        if err is not None:
+            return _unwritable(self.directory, err)
+        if fd is None:
+            _ensure_dir(self.directory)
+            return None
+        reason = untrusted_file(fd, os.fstat(fd))
+        return _refused(path, reason) if reason else None
+
+    def _timed_out(self) -> RefreshBusyError:
+        return RefreshBusyError(
             "timed out waiting for another scribeauth process to refresh profile "
             f"{self.profile_name!r}; try again"
         )

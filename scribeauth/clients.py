@@ -97,12 +97,19 @@ def make_client(service: Service, region: str, profile: str | None = None) -> An
 
     Returns:
         A botocore client with short timeouts and botocore's standard retries (a first try
-        and up to 4 retries).
+        and up to 4 retries). Inside :func:`scribeauth.deadline.bounded`, its timeouts fit the
+        deadline, and its hooks (:func:`scribeauth.deadline.install`) keep retries inside it.
 
     Raises:
         ConfigError: the AWS config file cannot be read, or the endpoint settings are invalid.
     """
-    key = _cache_key(service, region, profile)
+    from . import deadline
+
+    bound = deadline.current()
+    connect_timeout, read_timeout = (
+        bound.timeouts() if bound is not None else (deadline.CONNECT_TIMEOUT, deadline.READ_TIMEOUT)
+    )
+    key = (*_cache_key(service, region, profile), connect_timeout, read_timeout)
     with _lock:
         client = _clients.get(key)
     if client is not None:
@@ -114,8 +121,8 @@ def make_client(service: Service, region: str, profile: str | None = None) -> An
 
     config = Config(
         signature_version=UNSIGNED,
-        connect_timeout=5,
-        read_timeout=10,
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
         retries={"mode": "standard", "max_attempts": RETRIES},
         user_agent_extra=USER_AGENT_EXTRA,
     )
@@ -136,6 +143,7 @@ def make_client(service: Service, region: str, profile: str | None = None) -> An
     cap = _test_max_backoff()
     if cap is not None:
         _cap_backoff(client, cap)
+    deadline.install(client, read_timeout)
     with _lock:
         client = _clients.setdefault(key, client)
     return client

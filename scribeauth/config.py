@@ -24,9 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import settings as _settings
+from .config_files import read_aws_profile, read_yaml_profile
 from .errors import ConfigError, MissingIdException
 from .ids import AUTH_FLOWS, DEFAULT_REGION, identity_pool_region, sha256_hex
-from .ini import parse_profiles, section_header, write_profile
+from .ini import section_header, write_profile
 from .settings import Setting
 
 __all__ = [
@@ -68,6 +69,8 @@ class Profile:
         login: ``browser`` when the profile signs in through the browser only.
         api_hosts: custom API domains ``scribeauth request`` may sign for (comma-separated;
             ``*.example.com`` allowed), besides execute-api hosts; see :mod:`scribeauth.endpoints`.
+        refresh_deadline: how long a refresh without a person may take, in seconds (text;
+            :attr:`refresh_deadline_seconds` reads it).
         sources: where the settings came from, highest precedence first.
     """
 
@@ -88,7 +91,13 @@ class Profile:
     redirect_port: str | None = None
     login: str | None = None
     api_hosts: str | None = None
+    refresh_deadline: str | None = None
     sources: tuple[str, ...] = ()
+
+    @property
+    def refresh_deadline_seconds(self) -> float:
+        """``refresh_deadline`` in seconds; 20 when not set."""
+        return float(self.refresh_deadline) if self.refresh_deadline else 20.0
 
     @property
     def cognito_region(self) -> str:
@@ -196,97 +205,28 @@ def yaml_config_path(environ: Mapping[str, str] | None = None) -> Path:
 
 def profile_name(name: str | None, environ: Mapping[str, str] | None = None) -> str:
     """The profile to use: ``name``, else ``$AWS_PROFILE``, else ``$AWS_DEFAULT_PROFILE``, else
-    ``default``."""
+    ``default``.
+
+    Raises:
+        ConfigError: ``name`` is given but empty, or the name is not UTF-8 text (it names files).
+    """
     env = _environ(environ)
-    return name or env.get("AWS_PROFILE") or env.get("AWS_DEFAULT_PROFILE") or "default"
-
-
-# -- the AWS config file -----------------------------------------------------------------------
-
-
-def _read_text(path: Path, what: str) -> str | None:
-    if not path.is_file():
-        return None
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ConfigError(f"cannot read {path}: it is not UTF-8 text; fix the {what}") from None
-    except OSError as err:
-        raise ConfigError(f"cannot read {path}: {err.strerror}; fix the {what}") from None
-
-
-def _read_aws_profile(path: Path, name: str) -> tuple[dict[str, str], bool]:
-    text = _read_text(path, "AWS config file")
-    if text is None:
-        return {}, False
-    profiles = parse_profiles(path, text)
-    if name not in profiles:
-        return {}, False
-    section = profiles[name]
-    values = {}
-    for setting in _settings.TABLE:
-        value = section.get(setting.ini_key, "").strip()
-        if value:
-            values[setting.name] = value
-    return values, True
-
-
-# -- the YAML file -----------------------------------------------------------------------------
-
-
-_YAML_KEYS = {setting.yaml_key: setting.name for setting in _settings.TABLE}
-
-
-def _read_yaml_profile(path: Path, name: str) -> tuple[dict[str, str], bool]:
-    text = _read_text(path, "YAML config file")
-    if text is None:
-        return {}, False
-    import yaml  # only when the file exists: keeps PyYAML off the cache-hit path
-
-    try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"{path}, line {mark.line + 1}" if mark is not None else str(path)
-        problem = getattr(err, "problem", None) or "not valid YAML"
-        raise ConfigError(f"cannot parse {where}: {problem}; fix the YAML") from None
-    if document is None:
-        return {}, False
-    if not isinstance(document, dict):
-        raise ConfigError(f"{path} must be a mapping with a 'profiles' key; fix the YAML")
-    profiles = document.get("profiles")
-    if profiles is None:
-        return {}, False
-    if not isinstance(profiles, dict):
-        raise ConfigError(f"'profiles' in {path} must be a mapping of profile names; fix the YAML")
-    found = [key for key in profiles if isinstance(key, (str, int)) and str(key) == name]
-    if not found:
-        return {}, False
-    entry = profiles[found[0]]
-    if entry is None:
-        return {}, True
-    if not isinstance(entry, dict):
+    if name is not None and not name.strip():
         raise ConfigError(
-            f"profiles.{name} in {path} must be a mapping of settings "
-            f"({', '.join(_YAML_KEYS)}); fix the YAML"
+            "the profile name is empty; name a profile (or leave --profile out for "
+            "$AWS_PROFILE, else 'default')"
         )
-    values: dict[str, str] = {}
-    for key, value in entry.items():
-        if key not in _YAML_KEYS:
-            raise ConfigError(
-                f"profiles.{name}.{key} in {path} is not a setting "
-                f"(known: {', '.join(_YAML_KEYS)}); fix the YAML"
-            )
-        if value is None:
-            continue
-        if not isinstance(value, str):
-            # Never echo the value: it may be the client secret.
-            raise ConfigError(
-                f"profiles.{name}.{key} in {path} must be a string; put the value in quotes"
-            )
-        if value.strip():
-            values[_YAML_KEYS[key]] = value.strip()
-    return values, True
+    chosen = name or env.get("AWS_PROFILE") or env.get("AWS_DEFAULT_PROFILE") or "default"
+    try:
+        chosen.encode("utf-8")
+    except UnicodeEncodeError:
+        # Not echoed: it cannot be printed as it is.
+        source = "--profile" if name else "AWS_PROFILE / AWS_DEFAULT_PROFILE"
+        raise ConfigError(
+            f"the profile name ({source}) is not valid UTF-8 text; check the terminal's "
+            "encoding (LANG/LC_ALL) and set it again"
+        ) from None
+    return chosen
 
 
 # -- resolution --------------------------------------------------------------------------------
@@ -348,8 +288,13 @@ def load_profile(
         for setting in _settings.TABLE
         if env.get(setting.env_var, "").strip()
     }
-    yaml_values, in_yaml = _read_yaml_profile(yaml_path, name)
-    aws_values, in_aws = _read_aws_profile(aws, name)
+    if env.get("SCRIBEAUTH_CONFIG") and not yaml_path.exists():
+        raise ConfigError(
+            f"SCRIBEAUTH_CONFIG names {yaml_path}, which does not exist; "
+            "fix SCRIBEAUTH_CONFIG or unset it"
+        )
+    yaml_values, in_yaml = read_yaml_profile(yaml_path, name)
+    aws_values, in_aws = read_aws_profile(aws, name)
 
     if not (in_aws or in_yaml or env_values or flag_values):
         raise ConfigError(

@@ -21,6 +21,7 @@ code  meaning
 6     Cognito unreachable, failing (5xx), timed out or throttled after retries
 7     Cognito replied in a way that cannot be used, or a pool/identity not found
 8     the cache folder cannot be written
+9     another process was refreshing the profile and it failed or did not finish
 130   interrupted (Ctrl-C)
 ====  ===========================================================================
 
@@ -64,11 +65,13 @@ options:
 Sign in first with: scribeauth login --profile NAME
 Exit codes: 0 ok, 1 unexpected, 2 usage, 3 configuration, 4 sign-in required,
 5 unauthorized, 6 service unavailable or throttled, 7 unusable reply or not found,
-8 cache not writable, 130 interrupted. SCRIBEAUTH_DEBUG=1 logs to stderr (never secrets).
+8 cache not writable, 9 another process's refresh failed, 130 interrupted.
+SCRIBEAUTH_DEBUG=1 logs to stderr (never secrets).
 """
 
 _EXIT_UNEXPECTED = 1
 _EXIT_USAGE = 2
+_EXIT_CONFIG = 3
 _EXIT_INTERRUPTED = 130
 
 
@@ -102,6 +105,21 @@ def _parse(argv: Sequence[str]) -> tuple[str, str | None]:
     return "run", profile
 
 
+def _undecodable(profile: str | None) -> str | None:
+    """``--profile`` or the variable naming the profile, when it holds bytes that are not UTF-8
+    (they arrive as surrogates; every file name and message built from them would fail)."""
+    for what, value in (
+        ("--profile", profile),
+        ("AWS_PROFILE", os.environ.get("AWS_PROFILE")),
+        ("AWS_DEFAULT_PROFILE", os.environ.get("AWS_DEFAULT_PROFILE")),
+    ):
+        if value is not None and any("\udc80" <= c <= "\udcff" for c in value):
+            return what
+        if value:
+            return None
+    return None
+
+
 def _debug_enabled() -> bool:
     return os.environ.get("SCRIBEAUTH_DEBUG", "").strip().lower() in ("1", "true", "yes", "on")
 
@@ -127,6 +145,10 @@ def _say_error(message: str) -> None:
         pass
 
 
+def _say_warning(message: str) -> None:
+    _say_error(f"warning: {message}")
+
+
 def _print(document: str) -> int:
     try:
         sys.stdout.write(document)
@@ -138,8 +160,11 @@ def _print(document: str) -> int:
 
 
 def _run(profile_name: str | None, *, debug: bool = False, disable_dumps: bool = False) -> int:
+    import time  # built in: costs nothing
+
     from . import fasthit
 
+    started = time.monotonic()  # the refresh deadline counts from here
     # The hit record (see scribeauth.fasthit) answers a plain cache hit without importing
     # config, cache or credentials; with SCRIBEAUTH_DEBUG the full path shows its decisions.
     document = None if debug else fasthit.serve(profile_name)
@@ -159,8 +184,8 @@ def _run(profile_name: str | None, *, debug: bool = False, disable_dumps: bool =
     from .credentials import Broker
 
     profile = load_profile(profile_name)
-    broker = Broker(profile)
-    credentials = broker.credentials()
+    broker = Broker(profile, warn=_say_warning)
+    credentials = broker.credentials(started=started)
     document = json.dumps(credentials.to_process_json()) + "\n"
     if context is not None and profile.name == context.name:
         _remember(context, broker.cache, credentials, document)
@@ -198,7 +223,9 @@ def _remember(
     if before is None or before != after or entry is None or entry.credentials != credentials:
         return
     with contextlib.suppress(OSError, ValueError, ScribeAuthError):
-        record = fasthit.record(ctx, credentials.expires_at.timestamp(), before, document)
+        lifetime = credentials.lifetime
+        seconds = lifetime.total_seconds() if lifetime is not None else 0.0
+        record = fasthit.record(ctx, credentials.expires_at.timestamp(), seconds, before, document)
         cache.write_sidecar(fasthit.SUFFIX, record)
 
 
@@ -216,6 +243,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _UsageError as err:
         _say_error(f"{err}; {USAGE}")
         return _EXIT_USAGE
+    undecodable = _undecodable(profile)
+    if undecodable:
+        _say_error(
+            f"{undecodable} is not valid UTF-8 text; set it to the profile's name "
+            "(check the terminal's encoding, LANG/LC_ALL)"
+        )
+        return _EXIT_USAGE if profile is not None else _EXIT_CONFIG
     if action == "help":
         sys.stdout.write(HELP)
         return 0

@@ -6,12 +6,22 @@ in-process botocore provider, so they see one cache and take one lock.
 The rule, per call of :meth:`Broker.credentials`:
 
 1. cached credentials that are :meth:`~scribeauth.models.AwsCredentials.fresh` (more than
-   :data:`~scribeauth.models.REFRESH_WINDOW` left): returned, no network at all;
+   their refresh window left: 20 minutes for hour-long ones, a third of the lifetime for
+   shorter ones): returned, no network at all;
 2. otherwise, under the profile's cross-process lock and after re-reading the cache (another
-   process may have refreshed meanwhile), :class:`~scribeauth.refresh.Refresher` renews them;
-3. no refresh token, or Cognito refuses it: sign in on the terminal (the questions are
+   process may have refreshed meanwhile), :class:`~scribeauth.refresh.Refresher` renews them
+   within the profile's deadline (:mod:`scribeauth.deadline`, 20 s by default). Waiting for
+   the lock is part of that time: a waiter gets the holder's result, or its failure
+   (:class:`~scribeauth.errors.RefreshBusyError`), instead of trying again itself;
+3. when the refresh fails (or failed lately: :mod:`scribeauth.backoff` keeps every process
+   from retrying for a while) and the cached credentials are
+   :meth:`~scribeauth.models.AwsCredentials.still_good` (5 minutes or more), they are served
+   with one warning;
+4. no refresh token, or Cognito refuses it: sign in on the terminal (the questions are
    :class:`~scribeauth.dialogue.Dialogue`'s) when one is attached and prompting is allowed,
-   else :class:`~scribeauth.errors.SignInRequired`.
+   else :class:`~scribeauth.errors.SignInRequired`. Sign-ins are serialised per profile
+   across processes and threads: whoever comes second waits for the first, for as long as
+   it lives, and then uses what it cached.
 
 Only the standard library and our bottom modules are imported at module level: a cache hit in
 ``scribeauth-credentials`` must not load botocore.
@@ -22,10 +32,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timezone
 
+from . import backoff
 from .cache import CacheEntry, ProfileCache
+from .deadline import Deadline, bounded
 from .dialogue import Dialogue
-from .errors import NoTerminalError, ScribeAuthError, SignInRequired
-from .models import REFRESH_WINDOW, TOKEN_REFRESH_WINDOW, AwsCredentials, Tokens
+from .errors import (
+    NoTerminalError,
+    RefreshBusyError,
+    ScribeAuthError,
+    ServiceError,
+    ServiceUnavailableError,
+    SignInRequired,
+)
+from .models import (
+    REFRESH_WINDOW,
+    TOKEN_REFRESH_WINDOW,
+    AwsCredentials,
+    Tokens,
+    format_expiration,
+)
 from .refresh import Refresher, log
 from .status import SignOut, Status
 
@@ -33,9 +58,8 @@ from .status import SignOut, Status
 # Type checkers treat any constant of this name as true.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
-
     from .config import Profile
+    from .login import SignIn
     from .prompt import Terminal
 
 __all__ = ["ID_TOKEN_MIN_TTL", "MIN_TTL", "Broker", "SignOut", "Status"]
@@ -50,6 +74,10 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def _warn(text: str) -> None:
+    log().warning("%s", text)
+
+
 class Broker:
     """One profile's AWS credentials: cache, lock, refresh, sign-in.
 
@@ -59,6 +87,8 @@ class Broker:
         now: the clock, returning an aware UTC datetime (tests move it instead of sleeping).
         terminal: where to ask a person for a password or code (default ``/dev/tty`` when
             attached).
+        warn: where warnings go, one line each (default: the ``scribeauth`` logger): cached
+            credentials served after a failed refresh, Cognito's clock far off.
     """
 
     def __init__(
@@ -68,6 +98,7 @@ class Broker:
         cache: ProfileCache | None = None,
         now: Callable[[], datetime] = _utcnow,
         terminal: Terminal | None = None,
+        warn: Callable[[str], None] = _warn,
     ) -> None:
         self.profile = profile
         self.cache = (
@@ -75,7 +106,8 @@ class Broker:
         )
         self._now = now
         self._terminal = terminal
-        self._refresher = Refresher(profile, self.cache, now)
+        self._warn = warn
+        self._refresher = Refresher(profile, self.cache, now, warn)
 
     def __repr__(self) -> str:
         return f"Broker(profile={self.profile.name!r}, cache={self.cache!r})"
@@ -97,45 +129,117 @@ class Broker:
 
     # -- credentials ------------------------------------------------------------------------------
 
-    def credentials(self, *, interactive: bool | None = None) -> AwsCredentials:
-        """AWS credentials that are fresh, when the identity pool gives such.
+    def credentials(
+        self, *, interactive: bool | None = None, started: float | None = None
+    ) -> AwsCredentials:
+        """AWS credentials that are fresh, or still good when Cognito is failing.
 
         Args:
             interactive: whether signing in on the terminal is allowed when the session is
                 gone. None: when a terminal is attached. False: never (raise instead).
                 True: required (raise :class:`NoTerminalError` without a terminal).
+            started: ``time.monotonic()`` when the caller's work began; the profile's refresh
+                deadline counts from then (default: from this call).
 
         Returns:
-            The credentials (shorter-lived ones only when that is what the pool issues).
+            The credentials, never expired.
 
         Raises:
             SignInRequired: no usable session and no sign-in allowed (the message names the
                 ``scribeauth login`` command).
+            RefreshBusyError: another process was refreshing and failed or did not finish,
+                and nothing usable is cached.
             ConfigError: the profile lacks the user pool or identity pool id.
-            ScribeAuthError: Cognito failed (see :mod:`scribeauth.errors`).
+            ScribeAuthError: Cognito failed and nothing usable is cached.
         """
-        hit = self._fresh(self.cached())
+        entry = self.cached()
+        hit = self._fresh(entry)
         if hit is not None:
             return hit
         self._refresher.require_identity_pool()
         name = self.profile.name
-        log().debug("profile %s: no credentials with 20 minutes left; refreshing", name)
-        with self.cache.lock():
-            entry = self.cached()
-            hit = self._fresh(entry)
-            if hit is not None:
-                log().debug("profile %s: another process refreshed the cache", name)
-                return hit
-            entry = self._refresher.renew(entry)
-            if entry is not None and entry.credentials is not None:
-                return entry.credentials
-        # No session left: sign in (outside the lock, a person may take minutes to type). A
+        good = self._still_good(entry)
+        failure = backoff.read(self.cache)
+        if good is not None and failure is not None and failure.waiting(self._timestamp()):
+            return self._serve(good, failure.message, failure.until)
+        log().debug("profile %s: credentials due for a refresh; refreshing", name)
+        deadline = Deadline(self.profile.refresh_deadline_seconds, start=started)
+        asked = self._timestamp()
+        try:
+            with self.cache.lock(timeout=max(deadline.remaining(), 0.0)):
+                renewed = self._renew_locked(deadline, asked)
+        except RefreshBusyError as err:
+            if good is None:
+                raise
+            return self._serve(good, str(err), None)
+        if renewed is not None:
+            return renewed
+        # No session left: sign in (outside the refresh lock; a person may take minutes). A
         # browser-only profile never opens a browser by itself: it names `login --browser`.
         if self.profile.login == "browser" or not self._may_prompt(interactive):
             raise self.sign_in_required()
-        entry = self.sign_in(terminal=self._terminal)
-        assert entry.credentials is not None
+        with self.cache.sign_in_lock():
+            hit = self._fresh(self.cached())
+            if hit is not None:
+                log().debug("profile %s: another process signed in meanwhile", name)
+                return hit
+            signed = self._sign_in(terminal=self._terminal)
+        assert signed.credentials is not None
+        return signed.credentials
+
+    def _renew_locked(self, deadline: Deadline, asked: float) -> AwsCredentials | None:
+        """Under the lock: the credentials someone else got meanwhile, or renewed ones, or
+        still-good ones when renewing fails; None when a sign-in is needed."""
+        name = self.profile.name
+        entry = self.cached()
+        hit = self._fresh(entry)
+        if hit is not None:
+            log().debug("profile %s: another process refreshed the cache", name)
+            return hit
+        good = self._still_good(entry)
+        failure = backoff.read(self.cache)
+        if failure is not None and failure.at >= asked:
+            # The holder we waited for failed just now: its error is ours, not a second try.
+            if good is not None:
+                return self._serve(good, failure.message, failure.until)
+            raise RefreshBusyError(
+                f"another scribeauth process refreshing profile '{name}' failed: "
+                f"{failure.message.rstrip('.')}"
+            )
+        if failure is not None and good is not None and failure.waiting(self._timestamp()):
+            return self._serve(good, failure.message, failure.until)
+        try:
+            with bounded(deadline):
+                entry = self._refresher.renew(entry)
+        except (ServiceUnavailableError, ServiceError) as err:
+            failure = backoff.record(self.cache, err, self._timestamp())
+            if good is None:
+                raise
+            return self._serve(good, str(err), failure.until)
+        if entry is None or entry.credentials is None:
+            return None
         return entry.credentials
+
+    def _still_good(self, entry: CacheEntry | None) -> AwsCredentials | None:
+        credentials = entry.credentials if entry is not None else None
+        if credentials is not None and credentials.still_good(self._now()):
+            return credentials
+        return None
+
+    def _timestamp(self) -> float:
+        return self._now().timestamp()
+
+    def _serve(self, good: AwsCredentials, why: str, until: float | None) -> AwsCredentials:
+        """Hands out still-good credentials after a failed refresh, with one warning."""
+        why = " ".join(why.split()).rstrip(".")
+        retry = ""
+        if until is not None:
+            retry = f"; next attempt in {max(round(until - self._timestamp()), 0)} s"
+        self._warn(
+            f"could not refresh the credentials of profile '{self.profile.name}' ({why}); "
+            f"using the cached ones, valid until {format_expiration(good.expires_at)}{retry}"
+        )
+        return good
 
     def sign_in_required(self) -> SignInRequired:
         """The error telling a person how to sign in to this profile again."""
@@ -199,6 +303,22 @@ class Broker:
             UnauthorizedException: wrong password or code (and its subclasses).
             ScribeAuthError: any other failure.
         """
+        with self.cache.sign_in_lock():
+            return self._sign_in(
+                password=password,
+                mfa_code=mfa_code,
+                terminal=terminal,
+                remember_device=remember_device,
+            )
+
+    def _sign_in(
+        self,
+        *,
+        password: str | None = None,
+        mfa_code: str | None = None,
+        terminal: Terminal | None = None,
+        remember_device: bool | None = None,
+    ) -> CacheEntry:
         if self.profile.identity_pool_id:
             self._refresher.require_identity_pool()
         dialogue = Dialogue(terminal or self._terminal)
@@ -246,10 +366,10 @@ class Broker:
             UnauthorizedException: the current password is wrong
                 (:class:`~scribeauth.errors.PasswordPolicyError`: the new one is refused).
         """
-        tokens = self._live_tokens()
+        tokens = self.live_tokens()
         self._refresher.sign_in_client().change_password(tokens.access_token, old, new)
 
-    def _live_tokens(self) -> Tokens:
+    def live_tokens(self) -> Tokens:
         """The cached tokens, renewed under the lock first when the access token has expired
         on this broker's clock.
 
@@ -270,52 +390,9 @@ class Broker:
             tokens = renewed.tokens
         return tokens
 
-    # -- remembered devices -----------------------------------------------------------------------
-
-    def devices(self) -> tuple[list[dict[str, Any]], str | None]:
-        """The user's devices at Cognito (ListDevices) and this machine's device key, if any.
-
-        Raises:
-            SignInRequired: not signed in.
-        """
-        tokens = self._live_tokens()
-        found = self._refresher.sign_in_client().list_devices(tokens.access_token)
-        device = self.cache.load_device()
-        return found, device.key if device is not None else None
-
-    def forget_device(self, device_key: str | None = None) -> str:
-        """ForgetDevice: Cognito forgets the device (default: this machine's, which is then
-        removed from the cache too). Returns the key forgotten.
-
-        Raises:
-            SignInRequired: not signed in.
-            ConfigError: no key given and this machine has no remembered device.
-        """
-        mine = self.cache.load_device()
-        key = device_key or (mine.key if mine is not None else None)
-        if not key:
-            from .errors import ConfigError
-
-            raise ConfigError(
-                f"profile '{self.profile.name}' has no remembered device on this machine; "
-                "name one: scribeauth devices forget DEVICE_KEY (see: scribeauth devices)"
-            )
-        tokens = self._live_tokens()
-        self._refresher.sign_in_client().forget_device(tokens.access_token, key)
-        if mine is not None and mine.key == key:
-            self.cache.delete_device()
-        return key
-
-    def forget_this_device(self) -> None:
-        """For ``logout --forget-device``: Cognito forgets this machine's device when the
-        session still allows it; the cache forgets it whatever happens."""
-        if self.cache.load_device() is None:
-            return
-        try:
-            self.forget_device()
-        except ScribeAuthError as err:
-            log().warning("could not make Cognito forget this device (%s); removed here", err)
-        self.cache.delete_device()
+    def sign_in_client(self) -> SignIn:
+        """The profile's sign-in client (with its remembered device), on this broker's clock."""
+        return self._refresher.sign_in_client()
 
     def sign_out(self, *, forget_device: bool = False) -> SignOut:
         """Revokes the refresh token (when possible), then deletes the cache, whatever happened.
@@ -333,7 +410,9 @@ class Broker:
         from .login import can_revoke
 
         if forget_device:
-            self.forget_this_device()
+            from .devices import DeviceCalls
+
+            DeviceCalls(self).forget_this()
         entry = self.cache.load()
         tokens = entry.tokens if entry is not None else None
         revocable = tokens is not None and bool(tokens.refresh_token) and can_revoke(tokens)
@@ -363,27 +442,4 @@ class Broker:
 
     def status(self) -> Status:
         """Who is signed in and until when; never a secret. No network."""
-        entry = self.cached()
-        tokens = entry.tokens if entry is not None else None
-        token_expires_at = None
-        if tokens is not None:
-            try:
-                token_expires_at = tokens.expires_at
-            except ScribeAuthError:
-                token_expires_at = None
-        credentials = entry.credentials if entry is not None else None
-        profile = self.profile
-        return Status(
-            profile=profile.name,
-            username=entry.username if entry is not None else None,
-            signed_in=tokens is not None and tokens.signed_in(self._now()),
-            token_expires_at=token_expires_at,
-            refresh_token=tokens is not None and bool(tokens.refresh_token),
-            identity_id=entry.identity_id if entry is not None else None,
-            credentials_expire_at=credentials.expires_at if credentials is not None else None,
-            access_key_id=credentials.access_key_id if credentials is not None else None,
-            user_pool_id=profile.user_pool_id,
-            identity_pool_id=profile.identity_pool_id,
-            region=profile.signing_region,
-            cache_path=str(self.cache.path),
-        )
+        return Status.of(self.profile, self.cached(), str(self.cache.path), self._now())

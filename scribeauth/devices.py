@@ -24,15 +24,17 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from . import srp
-from .errors import ScribeAuthError, UnknownException
+from .errors import ConfigError, ScribeAuthError, UnknownException
 from .models import RememberedDevice, Tokens
 from .user_pool import UserPoolClient
 
 if TYPE_CHECKING:
     from .cache import ProfileCache
+    from .credentials import Broker
     from .login import SignIn
 
 __all__ = [
+    "DeviceCalls",
     "NewDevice",
     "answer_device_srp",
     "confirm",
@@ -193,3 +195,63 @@ def settle_device(
 def _why(err: ScribeAuthError) -> str:
     text = str(err)
     return text if len(text) <= 160 else type(err).__name__
+
+
+class DeviceCalls:
+    """``scribeauth devices`` and ``logout --forget-device`` for one profile's signed-in user.
+
+    Args:
+        broker: the profile's broker (its session, renewed when the access token expired).
+    """
+
+    def __init__(self, broker: Broker) -> None:
+        self._broker = broker
+
+    def list(self) -> tuple[list[dict[str, Any]], str | None]:
+        """The user's devices at Cognito (ListDevices) and this machine's device key, if any.
+
+        Raises:
+            SignInRequired: not signed in.
+        """
+        tokens = self._broker.live_tokens()
+        found = self._broker.sign_in_client().list_devices(tokens.access_token)
+        mine = self._broker.cache.load_device()
+        return found, mine.key if mine is not None else None
+
+    def forget(self, device_key: str | None = None) -> str:
+        """ForgetDevice: Cognito forgets the device (default: this machine's, which is then
+        removed from the cache too). Returns the key forgotten.
+
+        Raises:
+            SignInRequired: not signed in.
+            ConfigError: no key given and this machine has no remembered device.
+        """
+        cache = self._broker.cache
+        mine = cache.load_device()
+        key = device_key or (mine.key if mine is not None else None)
+        if not key:
+            name = self._broker.profile.name
+            raise ConfigError(
+                f"profile '{name}' has no remembered device on this machine; name one: "
+                "scribeauth devices forget DEVICE_KEY (see: scribeauth devices)"
+            )
+        tokens = self._broker.live_tokens()
+        self._broker.sign_in_client().forget_device(tokens.access_token, key)
+        if mine is not None and mine.key == key:
+            cache.delete_device()
+        return key
+
+    def forget_this(self) -> None:
+        """Cognito forgets this machine's device when the session still allows it; the cache
+        forgets it whatever happens."""
+        if self._broker.cache.load_device() is None:
+            return
+        try:
+            self.forget()
+        except ScribeAuthError as err:
+            import logging
+
+            logging.getLogger(__name__).warning(
+                "could not make Cognito forget this device (%s); removed here", err
+            )
+        self._broker.cache.delete_device()

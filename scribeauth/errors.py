@@ -6,7 +6,8 @@ for it (the README has the table)::
 
     ScribeAuthError                          exit 1   (unexpected; report it)
     ├── ConfigError                          exit 3   fix the profile / flags / config file
-    │   └── MissingIdException (1.x)                  a client, pool or identity id is missing
+    │   ├── MissingIdException (1.x)                  a client, pool or identity id is missing
+    │   └── SrpNotAllowedError                        SRP refused: choose to send the password
     ├── SignInRequired                       exit 4   run `scribeauth login --profile NAME`
     │   └── NoTerminalError                           sign-in needs a terminal and none is attached
     ├── UnauthorizedException (1.x)          exit 5   wrong password / MFA code / token refused
@@ -20,7 +21,9 @@ for it (the README has the table)::
     │   ├── AuthFlowNotEnabledError                   the app client does not allow this flow
     │   ├── ResourceNotFoundException (1.x)           a pool, client or identity does not exist
     │   └── UnknownException (1.x)                    a reply lacked what it must carry
-    └── CacheError                           exit 8   the cache folder cannot be written
+    ├── CacheError                           exit 8   the cache folder cannot be written
+    └── RefreshBusyError                     exit 9   another process was refreshing the profile
+                                                      and failed or did not finish: try again
 
 `KeyboardInterrupt` is not wrapped; the command-line tools exit 130 on it.
 
@@ -40,11 +43,13 @@ __all__ = [
     "MissingIdException",
     "NoTerminalError",
     "PasswordPolicyError",
+    "RefreshBusyError",
     "ResourceNotFoundException",
     "ScribeAuthError",
     "ServiceError",
     "ServiceUnavailableError",
     "SignInRequired",
+    "SrpNotAllowedError",
     "TooManyRequestsException",
     "UnauthorizedException",
     "UnknownException",
@@ -81,6 +86,14 @@ class ConfigError(ScribeAuthError):
 
 class MissingIdException(ConfigError):
     """A required id (client, user pool or identity pool) was not given. 1.x name."""
+
+
+class SrpNotAllowedError(ConfigError):
+    """The app client does not allow SRP and no flow is pinned: signing in would send the password.
+
+    Nothing was sent. The person (or the profile, ``scribe_auth_flow = USER_PASSWORD_AUTH``)
+    must choose to send the password to Cognito (over TLS) first.
+    """
 
 
 class SignInRequired(ScribeAuthError):
@@ -157,3 +170,13 @@ class CacheError(ScribeAuthError):
     """The cache folder or a cache file cannot be written."""
 
     exit_code = 8
+
+
+class RefreshBusyError(ScribeAuthError):
+    """Another process was refreshing the profile and it failed, or did not finish in time.
+
+    Raised to the processes that waited for it, instead of a doomed attempt of their own; the
+    message carries the other process's error when it failed.
+    """
+
+    exit_code = 9

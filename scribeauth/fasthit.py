@@ -9,12 +9,12 @@ XDG folders and every ``SCRIBEAUTH_*`` variable), and the stat stamps of the AWS
 and the YAML file (taken before the profile was read) and of the cache entry itself.
 
 The next run serves the record only when the key is the same, the stamps are the same and the
-credentials are still fresh (more than :data:`REFRESH_WINDOW_SECONDS` left); anything else,
-including a record that is not a 0600 regular file of ours in a folder of ours that others
-cannot write to, goes the full way. A saved entry has a new stamp, so saving makes the record
-stale. The record holds the same secrets as the cache entry and is written the same way, by the
-cache (0600 in the 0700 folder, atomically, and deleted with the entry), and only by a
-``scribeauth-credentials`` run that just validated everything
+credentials are still fresh (more than their refresh window left, :func:`refresh_window`);
+anything else, including a record that is not a 0600 regular file of ours in a folder of ours
+that others cannot write to, goes the full way. A saved entry has a new stamp, so saving makes
+the record stale. The record holds the same secrets as the cache entry and is written the same
+way, by the cache (0600 in the 0700 folder, atomically, and deleted with the entry), and only by
+a ``scribeauth-credentials`` run that just validated everything
 (:mod:`scribeauth.credential_process`).
 
 A leaf: this module runs before anything else of ours on a hit and imports nothing of ours;
@@ -37,6 +37,7 @@ __all__ = [
     "Context",
     "context",
     "record",
+    "refresh_window",
     "safe_name",
     "serve",
     "stamp",
@@ -44,10 +45,20 @@ __all__ = [
 
 #: The hit record's file name ends so; the rest is the cache entry's (:func:`safe_name`).
 SUFFIX = ".hit"
-_HEADER = "scribeauth-hit 1"
+_HEADER = "scribeauth-hit 2"
 #: A copy of :data:`scribeauth.models.REFRESH_WINDOW` in seconds (importing models is what this
 #: module avoids); tests/test_fasthit.py pins the two together.
 REFRESH_WINDOW_SECONDS = 20 * 60
+
+
+def refresh_window(lifetime: float) -> float:
+    """A copy of :func:`scribeauth.models.refresh_window` in seconds (0: lifetime unknown);
+    tests/test_fasthit.py pins the two together."""
+    if lifetime <= 0 or lifetime >= 3 * REFRESH_WINDOW_SECONDS:
+        return REFRESH_WINDOW_SECONDS
+    return lifetime / 3
+
+
 _MAX_SIZE = 64 * 1024
 # What decides the profile name, the config files and the cache folder (besides SCRIBEAUTH_*).
 _ENV_KEYS = (
@@ -166,7 +177,10 @@ def context(profile: str | None, env: Mapping[str, str]) -> Context | None:
     folder = _home_path(folder, env)
     if aws is None or yaml is None or folder is None:
         return None
-    base_name = folder + "/" + safe_name(name)
+    try:
+        base_name = folder + "/" + safe_name(name)
+    except UnicodeEncodeError:
+        return None  # a name that is not UTF-8: the full path says so
     variables = [(key, env.get(key)) for key in _ENV_KEYS]
     variables += sorted((k, v) for k, v in env.items() if k.startswith("SCRIBEAUTH_"))
     # repr: one line whatever the values hold, and the same text for the same values.
@@ -205,7 +219,8 @@ def serve(profile: str | None) -> str | None:
             return None
         import time  # built in: costs nothing
 
-        if int(lines[1]) - time.time() <= REFRESH_WINDOW_SECONDS:
+        expires, _, lifetime = lines[1].partition(" ")
+        if int(expires) - time.time() <= refresh_window(int(lifetime)):
             return None
         if lines[2] != ctx.key or lines[3] != repr(stamp(ctx.entry, follow=False)):
             return None
@@ -217,10 +232,16 @@ def serve(profile: str | None) -> str | None:
     return document + "\n"
 
 
-def record(ctx: Context, expires_at: float, entry_stamp: tuple[int, ...], document: str) -> bytes:
+def record(
+    ctx: Context,
+    expires_at: float,
+    lifetime: float,
+    entry_stamp: tuple[int, ...],
+    document: str,
+) -> bytes:
     """The hit record of a run that printed ``document``, one line, for credentials expiring at
-    ``expires_at`` (POSIX seconds) read from the cache entry whose :func:`stamp` is
-    ``entry_stamp``.
+    ``expires_at`` (POSIX seconds) after living ``lifetime`` seconds (0: not known), read from
+    the cache entry whose :func:`stamp` is ``entry_stamp``.
 
     Raises:
         ValueError: ``document`` is not one line ending in a newline.
@@ -228,4 +249,6 @@ def record(ctx: Context, expires_at: float, entry_stamp: tuple[int, ...], docume
     if "\n" in document[:-1] or not document.endswith("\n"):
         raise ValueError("a hit record holds a one-line document")
     expires = int(expires_at)  # floor: never later than the real one
-    return f"{_HEADER}\n{expires}\n{ctx.key}\n{entry_stamp!r}\n{document}".encode()
+    # ceil, so the window is never smaller than the full path's
+    line = f"{expires} {max(-int(-lifetime // 1), 0)}"
+    return f"{_HEADER}\n{line}\n{ctx.key}\n{entry_stamp!r}\n{document}".encode()

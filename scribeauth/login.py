@@ -6,8 +6,9 @@ A sign-in is a short conversation: :meth:`SignIn.start` returns either :class:`T
 back. Challenges are values, not exceptions. Cognito quirks followed here:
 
 - USER_SRP_AUTH whenever the pool id is known; USER_PASSWORD_AUTH when pinned or when only a
-  client id is known. If Cognito says the app client does not allow SRP and no flow was pinned,
-  fall back once to USER_PASSWORD_AUTH, with a warning.
+  client id is known. If Cognito says the app client does not allow SRP, the password is not
+  sent: :class:`~scribeauth.errors.SrpNotAllowedError` (no flow pinned) or ConfigError (SRP
+  pinned) says to pin ``scribe_auth_flow = USER_PASSWORD_AUTH``; the person decides.
 - InitiateAuth takes the name the user typed; every challenge response (and its SECRET_HASH) uses
   ``USER_ID_FOR_SRP`` from the challenge, kept in :attr:`Challenge.username`.
 - A refresh uses GetTokensFromRefreshToken (refresh-token rotation: the reply may carry a new
@@ -46,6 +47,7 @@ from .errors import (
     MissingIdException,
     ScribeAuthError,
     ServiceError,
+    SrpNotAllowedError,
     UnknownException,
 )
 from .ids import (
@@ -158,7 +160,7 @@ class SignIn(ChoiceSteps, AccountCalls):
         profile: the AWS config profile whose ``services`` section may set the endpoint.
         now: the clock (aware UTC), for the SRP timestamp.
         random_bytes: the source of randomness for SRP.
-        warn: where warnings go (the SRP fallback).
+        warn: where warnings go (a remembered device Cognito no longer knows).
         device: this machine's remembered device for the user, if any.
         preferred_challenge: for USER_AUTH: ``PASSWORD_SRP`` (default), ``PASSWORD``,
             ``EMAIL_OTP`` or ``SMS_OTP``.
@@ -209,7 +211,6 @@ class SignIn(ChoiceSteps, AccountCalls):
         self._now = now
         self._random_bytes = random_bytes
         self._warn = warn
-        self._srp_refused = False
         self.device = device
         self.preferred_challenge = preferred_challenge or PREFERRED_CHALLENGES[0]
         #: ``NewDeviceMetadata`` of the last tokens: confirm it with :meth:`confirm_new_device`.
@@ -260,7 +261,7 @@ class SignIn(ChoiceSteps, AccountCalls):
         """The auth flow the next :meth:`start` will try first."""
         if self.auth_flow:
             return self.auth_flow
-        return SRP if self.user_pool_id and not self._srp_refused else PASSWORD
+        return SRP if self.user_pool_id else PASSWORD
 
     @property
     def password_first(self) -> bool:
@@ -283,6 +284,8 @@ class SignIn(ChoiceSteps, AccountCalls):
 
         Raises:
             UnauthorizedException: wrong username or password (and its subclasses).
+            SrpNotAllowedError: the app client does not allow SRP and no flow is pinned; the
+                password was not sent (pin USER_PASSWORD_AUTH to send it).
             ConfigError: SRP is pinned but the app client does not allow it.
             ServiceUnavailableError: Cognito unreachable or throttling after retries.
             ServiceError: Cognito's reply is unusable, or asks for an unsupported challenge.
@@ -310,17 +313,14 @@ class SignIn(ChoiceSteps, AccountCalls):
             except ServiceError as err:
                 if not srp_not_enabled(err):
                     raise
-                if self.auth_flow == SRP:
-                    raise ConfigError(
-                        "the app client does not allow SRP sign-in: "
-                        "set scribe_auth_flow = USER_PASSWORD_AUTH in the profile"
-                    ) from err
-                self._srp_refused = True
-                self._warn(
-                    "the app client does not allow SRP sign-in; signing in with "
-                    "USER_PASSWORD_AUTH instead (set scribe_auth_flow = USER_PASSWORD_AUTH "
-                    "to skip this step)"
-                )
+                cls = ConfigError if self.auth_flow == SRP else SrpNotAllowedError
+                raise cls(
+                    "the app client does not allow SRP sign-in, so the password would have to be "
+                    "sent to Cognito (over TLS); nothing was sent. To allow that, set "
+                    "scribe_auth_flow = USER_PASSWORD_AUTH in the profile (or pass "
+                    "--auth-flow USER_PASSWORD_AUTH)",
+                    code=err.code,
+                ) from err
         reply = self._pool.initiate_auth(
             PASSWORD, {"USERNAME": username, "PASSWORD": password, **self._device_key()}
         )

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "REFRESH_WINDOW",
+    "STILL_GOOD",
     "TOKEN_REFRESH_WINDOW",
     "AwsCredentials",
     "Challenge",
@@ -40,6 +41,19 @@ __all__ = [
 REFRESH_WINDOW = timedelta(minutes=20)
 #: An id token with this much time left, or less, is refreshed before it is sent anywhere.
 TOKEN_REFRESH_WINDOW = timedelta(minutes=5)
+#: Credentials with at least this much left are still served when a refresh fails.
+STILL_GOOD = timedelta(minutes=5)
+
+
+def refresh_window(lifetime: timedelta | None) -> timedelta:
+    """The refresh window of credentials that live ``lifetime`` (None: not known).
+
+    :data:`REFRESH_WINDOW` for hour-long credentials (and longer, or unknown); a third of the
+    lifetime for shorter ones, so fresh credentials are always served from the cache.
+    """
+    if lifetime is None or lifetime >= 3 * REFRESH_WINDOW:
+        return REFRESH_WINDOW
+    return max(lifetime / 3, timedelta(0))
 
 
 def _b64url_decode(part: str) -> bytes:
@@ -146,21 +160,43 @@ class Tokens:
 
 @dataclass(frozen=True)
 class AwsCredentials:
-    """Temporary AWS credentials from the identity pool."""
+    """Temporary AWS credentials from the identity pool.
+
+    Attributes:
+        expires_at: when AWS stops accepting them, on this machine's clock.
+        issued_at: when they were received, on this machine's clock (None: not known); with
+            ``expires_at`` it gives their lifetime, which sizes the refresh window.
+    """
 
     access_key_id: str
     secret_access_key: str = field(repr=False)
     session_token: str = field(repr=False)
     expires_at: datetime
+    issued_at: datetime | None = field(default=None, compare=False)
+
+    @property
+    def lifetime(self) -> timedelta | None:
+        """How long they live in all (None when ``issued_at`` is not known)."""
+        return None if self.issued_at is None else self.expires_at - self.issued_at
+
+    @property
+    def refresh_window(self) -> timedelta:
+        """How long before expiry they are refreshed (:func:`refresh_window`)."""
+        return refresh_window(self.lifetime)
 
     def expired(self, now: datetime) -> bool:
         """Whether AWS refuses these credentials at ``now``."""
         return self.expires_at <= now
 
     def fresh(self, now: datetime) -> bool:
-        """Whether they are served as they are at ``now``: more than :data:`REFRESH_WINDOW`
-        left (less, and they are refreshed first)."""
-        return self.expires_at - now > REFRESH_WINDOW
+        """Whether they are served as they are at ``now``: more than their
+        :attr:`refresh_window` left (less, and they are refreshed first)."""
+        return self.expires_at - now > self.refresh_window
+
+    def still_good(self, now: datetime) -> bool:
+        """Whether they may still be served at ``now`` when a refresh fails: at least
+        :data:`STILL_GOOD` left."""
+        return self.expires_at - now >= STILL_GOOD
 
     def to_process_json(self) -> dict[str, Any]:
         """The credential_process Version 1 document."""

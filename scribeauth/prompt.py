@@ -103,7 +103,7 @@ class Terminal:
         import termios
 
         soft = getattr(termios, "TCSASOFT", 0)
-        with self._open() as fd:
+        with self._open() as fd, _restoring_on_signals():
             try:
                 old = termios.tcgetattr(fd)
                 new = termios.tcgetattr(fd)
@@ -145,6 +145,48 @@ class Terminal:
                     if answer.casefold() == option.casefold():
                         return option
                 _write(fd, f"Please type a number from 1 to {len(options)}.\n")
+
+
+class _Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived during a prompt (raised to run the ``finally`` blocks)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def _restoring_on_signals() -> Iterator[None]:
+    """Turns SIGTERM and SIGHUP into an exception for the block, so that the terminal's modes
+    are restored on the way out; then dies of the signal as it would have.
+
+    Only in the main thread (the only one Python runs signal handlers in); SIGINT already
+    arrives as KeyboardInterrupt.
+    """
+    import signal
+    import threading
+
+    names = ("SIGTERM", "SIGHUP")
+    numbers = [getattr(signal, name) for name in names if hasattr(signal, name)]
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminated(signum: int, frame: object) -> None:
+        raise _Terminated(signum)
+
+    previous = {number: signal.signal(number, terminated) for number in numbers}
+    try:
+        yield
+    except _Terminated as err:
+        for number, handler in previous.items():
+            signal.signal(number, signal.SIG_DFL if handler is None else handler)
+        previous = {}
+        os.kill(os.getpid(), err.signum)  # the previous handler (default: die of it)
+        raise SignInRequired("interrupted by a signal") from None
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, signal.SIG_DFL if handler is None else handler)
 
 
 def _encoding() -> str:

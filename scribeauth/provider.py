@@ -8,10 +8,10 @@ process running boto3 in-process and an AWS CLI running the credential_process n
 same profile twice.
 
 botocore's refresh windows are set to scribeauth's rule: an advisory refresh (keep using the
-current credentials if it fails) once :data:`~scribeauth.models.REFRESH_WINDOW` or less is left,
-a mandatory one (wait for it, raise if it fails) in botocore's last 10 minutes. When the
-identity pool itself issues shorter-lived credentials, the windows shrink to half and a quarter
-of what is left, so they are not refreshed on every call.
+current credentials if it fails) once the credentials' refresh window is reached (20 minutes
+for hour-long credentials, a third of the lifetime for shorter ones:
+:attr:`~scribeauth.models.AwsCredentials.refresh_window`), a mandatory one (wait for it, raise
+if it fails) in the last half of that, 10 minutes at most.
 
 The provider never runs the profile's own ``credential_process`` line: it answers first, and
 scribeauth's Cognito calls are unsigned, so they never walk a credential chain.
@@ -64,14 +64,11 @@ class ScribeCredentials(DeferredRefreshableCredentials):
 
     def _refresh_metadata(self) -> dict[str, Any]:
         credentials = self._fetch()
-        left = (credentials.expires_at - self._clock()).total_seconds()
-        if left <= _ADVISORY:
-            # The pool issues short-lived credentials: refresh at half-life, not on every call.
-            self._advisory_refresh_timeout = max(int(left / 2), 1)
-            self._mandatory_refresh_timeout = min(_MANDATORY, max(int(left / 4), 0))
-        else:
-            self._advisory_refresh_timeout = _ADVISORY
-            self._mandatory_refresh_timeout = _MANDATORY
+        # The broker's window for these credentials, so botocore asks exactly when the broker
+        # would refresh (short-lived credentials: not on every call).
+        window = int(credentials.refresh_window.total_seconds())
+        self._advisory_refresh_timeout = max(window, 1)
+        self._mandatory_refresh_timeout = min(_MANDATORY, window // 2)
         return {
             "access_key": credentials.access_key_id,
             "secret_key": credentials.secret_access_key,

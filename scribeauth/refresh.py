@@ -8,33 +8,49 @@ from the id token. Called by :class:`~scribeauth.credentials.Broker` under the p
   identity pool no longer knows the cached one;
 - no refresh token, or Cognito refuses it: None, and the broker decides about signing in.
 
+Cognito's clock, not ours: the ``Date`` header of the GetCredentialsForIdentity reply gives the
+offset between Cognito's clock and this machine's, and the credentials' ``Expiration`` (which
+Cognito states on its clock) is moved by it, so their lifetime on this machine is the true
+one. The offset is kept in the entry (id-token expiry is read on Cognito's clock too), and
+a warning goes out once per sign-in when it exceeds :data:`CLOCK_WARNING` (SigV4 requests fail
+then too).
+
 Only the standard library and our bottom modules at module level; the Cognito clients are
 imported when a call is made.
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from .errors import (
     MissingIdException,
     ResourceNotFoundException,
+    ServiceError,
     SignInRequired,
     UnauthorizedException,
 )
+from .models import AwsCredentials, format_expiration
 
 # Not `from typing import ...`: importing typing costs ~2 ms on the cache-hit path.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import logging
     from collections.abc import Callable
-    from datetime import datetime
 
     from .cache import CacheEntry, ProfileCache
     from .config import Profile
     from .identity_pool import IdentityPoolClient
     from .login import SignIn
-    from .models import AwsCredentials, Tokens
+    from .models import Tokens
 
-__all__ = ["Refresher"]
+__all__ = ["CLOCK_TOLERANCE", "CLOCK_WARNING", "Refresher"]
+
+#: Offsets to Cognito's clock below this (seconds) are noise (the ``Date`` header has whole
+#: seconds, and the reply took some time to arrive); above, ``Expiration`` is corrected.
+CLOCK_TOLERANCE = 30
+#: Offsets above this (seconds) get a warning: AWS refuses SigV4 requests skewed by more.
+CLOCK_WARNING = 5 * 60
 
 
 def log() -> logging.Logger:
@@ -53,16 +69,38 @@ class Refresher:
         now: the clock (aware UTC).
     """
 
-    def __init__(self, profile: Profile, cache: ProfileCache, now: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        profile: Profile,
+        cache: ProfileCache,
+        now: Callable[[], datetime],
+        warn: Callable[[str], None],
+    ) -> None:
         self.profile = profile
         self.cache = cache
         self._now = now
+        self._warn = warn
 
     def sign_in_client(self) -> SignIn:
-        """The profile's user-pool sign-in flows, on this clock."""
+        """The profile's user-pool sign-in flows, stamping SRP answers on Cognito's clock
+        (which checks their TIMESTAMP against its own, within 5 minutes)."""
         from .login import SignIn
 
-        return SignIn.from_profile(self.profile, now=self._now, device=self.cache.load_device())
+        return SignIn.from_profile(
+            self.profile, now=self._cognito_now, device=self.cache.load_device()
+        )
+
+    def _cognito_now(self) -> datetime:
+        """This broker's clock, moved by the offset the latest reply showed (when not noise)."""
+        import time
+        from datetime import timezone
+
+        from . import deadline
+
+        offset = deadline.server_offset()
+        if offset is None or abs(offset) < CLOCK_TOLERANCE:
+            return self._now()
+        return datetime.fromtimestamp(time.time() + offset, timezone.utc)
 
     def require_identity_pool(self) -> None:
         """Raises MissingIdException unless the profile can get AWS credentials."""
@@ -80,7 +118,8 @@ class Refresher:
             return None
         name = self.profile.name
         tokens = entry.tokens
-        if tokens.valid(self._now()):
+        # Cognito checks the id token's expiry on its own clock.
+        if tokens.valid(self._now() + timedelta(seconds=entry.clock_offset)):
             log().debug("profile %s: id token valid; asking for credentials", name)
             try:
                 return self.save_credentials(entry, tokens)
@@ -136,15 +175,54 @@ class Refresher:
     def save_credentials(self, entry: CacheEntry, tokens: Tokens) -> CacheEntry:
         """Exchanges the id token for AWS credentials and saves them with the tokens."""
         credentials, identity_id = self._exchange(tokens, entry.identity_id)
+        credentials, offset = self._on_our_clock(credentials)
+        if abs(offset) > CLOCK_WARNING >= abs(entry.clock_offset):
+            ahead = "ahead of" if offset > 0 else "behind"
+            self._warn(
+                f"Cognito's clock is {abs(offset) // 60} min {ahead} this machine's; "
+                "credentials are kept on this machine's clock, but AWS refuses requests "
+                "signed with a clock that far off: set this machine's clock right"
+            )
         entry = entry.replace(
             tokens=tokens,
             identity_id=identity_id,
             credentials=credentials,
             identity_pool_id=self.profile.identity_pool_id,
             role_arn=self.profile.role_arn,
+            clock_offset=offset,
         )
         self.cache.save(entry)
         return entry
+
+    def _on_our_clock(self, credentials: AwsCredentials) -> tuple[AwsCredentials, int]:
+        """The credentials with ``Expiration`` moved to this machine's clock, and the offset
+        (Cognito's clock minus ours, seconds) the reply showed.
+
+        Raises:
+            ServiceError: they have expired already (never handed out).
+        """
+        from . import deadline
+
+        received = self._now().replace(microsecond=0)
+        server = deadline.server_time()
+        offset = 0 if server is None else round(server - received.timestamp())
+        if abs(offset) < CLOCK_TOLERANCE:
+            offset = 0
+        expires_at = credentials.expires_at - timedelta(seconds=offset)
+        if expires_at <= received:
+            raise ServiceError(
+                f"the identity pool issued credentials for profile '{self.profile.name}' "
+                f"that expired at {format_expiration(expires_at)}, before they could be used; "
+                "check this machine's clock"
+            )
+        fixed = AwsCredentials(
+            credentials.access_key_id,
+            credentials.secret_access_key,
+            credentials.session_token,
+            expires_at.replace(microsecond=0),
+            issued_at=received,
+        )
+        return fixed, offset
 
     def _exchange(self, tokens: Tokens, identity_id: str | None) -> tuple[AwsCredentials, str]:
         """GetCredentialsForIdentity (GetId first when no id is known, or the known one fails)."""
@@ -171,12 +249,6 @@ class Refresher:
             identity_id = client.get_id(provider, tokens.id_token)
             credentials = client.get_credentials(
                 identity_id, provider, tokens.id_token, role_arn=role_arn
-            )
-        if not credentials.fresh(self._now()):
-            log().debug(
-                "profile %s: the identity pool issued credentials for %d s only; using them",
-                self.profile.name,
-                int((credentials.expires_at - self._now()).total_seconds()),
             )
         return credentials, identity_id
 

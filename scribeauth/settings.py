@@ -145,6 +145,8 @@ TABLE: tuple[Setting, ...] = (
         r"(?:\*\.)?[a-z0-9][a-z0-9.-]*(?:[,\s]+(?:\*\.)?[a-z0-9][a-z0-9.-]*)*",
         normalize=str.lower,
     ),
+    # How long a refresh without a person may take, in seconds (scribeauth.deadline).
+    _setting("refresh_deadline", "a number of seconds like 20", r"[1-9][0-9]{0,3}(?:\.[0-9]+)?"),
 )
 
 #: The short names, in table order.

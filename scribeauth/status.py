@@ -12,6 +12,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from .cache import CacheEntry
+    from .config import Profile
+
 __all__ = ["SignOut", "Status"]
 
 
@@ -50,11 +53,13 @@ class Status(_Record):
         identity_pool_id: the profile's identity pool.
         region: the region the user's own calls are signed for.
         cache_path: the cache file.
+        clock_offset: Cognito's clock minus this machine's, seconds, as last seen (0: in step).
     """
 
     __slots__ = (
         "access_key_id",
         "cache_path",
+        "clock_offset",
         "credentials_expire_at",
         "identity_id",
         "identity_pool_id",
@@ -82,6 +87,7 @@ class Status(_Record):
         user_pool_id: str | None = None,
         identity_pool_id: str | None = None,
         region: str | None = None,
+        clock_offset: int = 0,
     ) -> None:
         self.profile = profile
         self.username = username
@@ -95,6 +101,38 @@ class Status(_Record):
         self.identity_pool_id = identity_pool_id
         self.region = region
         self.cache_path = cache_path
+        self.clock_offset = clock_offset
+
+    @classmethod
+    def of(
+        cls, profile: Profile, entry: CacheEntry | None, cache_path: str, now: datetime
+    ) -> Status:
+        """The status of ``profile`` with ``entry`` cached (at ``cache_path``), at ``now``."""
+        from .errors import ScribeAuthError
+
+        tokens = entry.tokens if entry is not None else None
+        token_expires_at = None
+        if tokens is not None:
+            try:
+                token_expires_at = tokens.expires_at
+            except ScribeAuthError:
+                token_expires_at = None
+        credentials = entry.credentials if entry is not None else None
+        return cls(
+            profile=profile.name,
+            username=entry.username if entry is not None else None,
+            signed_in=tokens is not None and tokens.signed_in(now),
+            token_expires_at=token_expires_at,
+            refresh_token=tokens is not None and bool(tokens.refresh_token),
+            identity_id=entry.identity_id if entry is not None else None,
+            credentials_expire_at=credentials.expires_at if credentials is not None else None,
+            access_key_id=credentials.access_key_id if credentials is not None else None,
+            user_pool_id=profile.user_pool_id,
+            identity_pool_id=profile.identity_pool_id,
+            region=profile.signing_region,
+            cache_path=cache_path,
+            clock_offset=entry.clock_offset if entry is not None else 0,
+        )
 
 
 class SignOut(_Record):

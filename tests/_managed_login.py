@@ -242,7 +242,7 @@ class Login:
 
     def opened_url(self) -> str:
         """The URL the child opened with ``webbrowser``."""
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 30
         while not (self.opened.exists() and self.opened.read_text().strip()):
             assert self.process.poll() is None, self.process.communicate()
             assert time.monotonic() < deadline, "the browser was never opened"

@@ -10,7 +10,9 @@ botocore's retry back-off capped at 0). ``local_stack`` and ``scribe_stack`` com
   ``scribeauth-credentials`` (the marker's keyword arguments go to ``write_profile``);
 - ``no_terminal``: in-process commands never reach the developer's own terminal;
 - ``pty``: the person's side of a pseudo-terminal;
-- ``pool``: a module's ``served`` identity pool (and gateway), reset.
+- ``pool``: a module's ``served`` identity pool (and gateway), reset;
+- ``cli_login``: ``scribeauth login`` in this process for a seed user (bob unless named), with
+  the profile ``scribeauth configure`` would write, the password on stdin and the TOTP code.
 
 Tests marked ``slow`` (the fault matrix, the AWS CLI and JavaScript SDK consumers, ...) are left
 out of the inner loop: ``pytest -m "not slow"``.
@@ -19,13 +21,21 @@ out of the inner loop: ``pytest -m "not slow"``.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-from scribeauth.local.testing import isolated_environ, write_profile
+from scribeauth.local.testing import (
+    PROFILE,
+    isolated_environ,
+    text_stdin,
+    totp_now,
+    write_profile,
+    write_user_profile,
+)
 
 if TYPE_CHECKING:
     from scribeauth.local.stack import LocalStack
@@ -85,3 +95,19 @@ def pool(served: Served) -> Served:
     """The module's ``served`` identity pool: clock offset 0, one-hour credentials, no calls."""
     served.reset()
     return served
+
+
+@pytest.fixture
+def cli_login(stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> Callable[..., int]:
+    """``scribeauth login --profile scribe --password-stdin`` in this process; its exit code."""
+    from scribeauth.cli import main
+
+    def login(user: str = "bob") -> int:
+        write_user_profile(stack, user)
+        monkeypatch.setattr(sys, "stdin", text_stdin(stack.seed.users[user].password + "\n"))
+        argv = ["login", "--profile", PROFILE, "--password-stdin"]
+        if stack.seed.users[user].totp_secret:
+            argv += ["--mfa-code", totp_now(stack, user)]
+        return main(argv)
+
+    return login

@@ -11,9 +11,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from _chain import PROFILE, broker, calls, process_command, run, write_profile
+from _chain import PROFILE, VENV_BIN, broker, calls, process_command, run, write_profile
 from _managed_login import (
     Login,
+    Pages,
     assert_nothing_cached,
     callback,
     complete,
@@ -135,8 +136,6 @@ def test_the_output_carries_no_secret(stack: LocalStack, tmp_path: Path) -> None
     login = Login(tmp_path, "--no-browser")
     url = login.printed_url()
     user = stack.seed.users["alice"]
-    from _managed_login import Pages
-
     landed = Pages(stack).sign_in(url, "alice", user.password).location
     login.paste(landed)
     code, out, err = login.finish()
@@ -158,6 +157,14 @@ def test_the_output_carries_no_secret(stack: LocalStack, tmp_path: Path) -> None
         assert secret
         assert secret not in out
         assert secret not in err
+
+
+def test_no_browser_without_anything_to_paste_into_is_one_line(stack: LocalStack) -> None:
+    browser_profile(stack)
+    result = run([str(VENV_BIN / "scribeauth"), "login", "--no-browser", "--profile", PROFILE])
+    assert (result.returncode, result.stdout) == (3, "")
+    assert "stdin ended" in one_line_error(result.stderr)
+    assert_nothing_cached(stack)
 
 
 def test_login_browser_needs_a_domain(
@@ -224,3 +231,52 @@ def test_the_redirect_uri_uses_the_profiles_port(stack: LocalStack) -> None:
     assert query["scope"] == "openid email"
     assert query["identity_provider"] == "ExampleSSO"
     assert query["redirect_uri"] == f"http://localhost:{port}/callback"
+
+
+@pytest.mark.parametrize("kind", ["500", "throttle", "garble", "reset"])
+def test_a_failing_token_endpoint_is_one_line_and_nothing_cached(
+    stack: LocalStack, tmp_path: Path, kind: str
+) -> None:
+    browser_profile(stack)
+    stack.faults.add("oauth2/token", kind)
+    login = Login(tmp_path, "--browser")
+    complete(stack, login.opened_url(), "alice")
+    code, out, err = login.finish()
+    assert out == ""
+    assert code == (7 if kind == "garble" else 6), err
+    one_line_error(err)
+    assert_nothing_cached(stack)
+
+
+def test_logout_when_revoking_fails_still_deletes_the_cache(
+    stack: LocalStack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    browser_profile(stack)
+    sign_in(stack, tmp_path, "--browser")
+    stack.faults.add("oauth2/revoke", "500")
+    assert main(["logout", "--profile", PROFILE]) == 6
+    assert "could not revoke" in capsys.readouterr().err
+    assert_nothing_cached(stack)
+
+
+def test_no_browser_asks_for_the_address_on_the_terminal(stack: LocalStack) -> None:
+    from test_cli_pty import PtyCommand
+
+    browser_profile(stack)
+    command = PtyCommand(
+        [str(VENV_BIN / "scribeauth"), "login", "--no-browser", "--profile", PROFILE]
+    )
+    stderr = command.process.stderr
+    assert stderr is not None
+    url = ""
+    while not url.startswith("http"):
+        url = stderr.readline().decode().strip()
+        assert url or command.process.poll() is None
+    landed = Pages(stack).sign_in(url, "alice", stack.seed.users["alice"].password).location
+    command.expect("Paste that whole address here: ")
+    command.type(landed)
+    code, out, err = command.finish()
+    assert code == 0, err
+    assert "as alice;" in out
+    # The terminal echoes what was pasted (a used-up code); scribeauth itself never prints it.
+    assert query_of(landed)["code"] not in out + err

@@ -94,12 +94,12 @@ class Browser:
         from selenium.webdriver.support import expected_conditions
         from selenium.webdriver.support.ui import WebDriverWait
 
-        return WebDriverWait(self.driver, 10).until(
+        return WebDriverWait(self.driver, 30).until(
             expected_conditions.presence_of_element_located((By.ID, element_id))
         )
 
     def wait_for_url(self, prefix: str) -> str:
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30
         while not self.driver.current_url.startswith(prefix):
             assert time.monotonic() < deadline, self.driver.current_url
             time.sleep(0.05)

@@ -24,7 +24,7 @@ from scribeauth.cache import (
     entry_from_dict,
     entry_to_dict,
 )
-from scribeauth.errors import CacheError
+from scribeauth.errors import CacheError, RefreshBusyError
 from scribeauth.models import AwsCredentials, Tokens
 
 FINGERPRINT = "f" * 64
@@ -382,8 +382,10 @@ def acquired(marks: Path) -> list[Path]:
 def test_lock_excludes_a_second_process(cache: ProfileCache, marks: Path, spawn: Spawn) -> None:
     holder = spawn("hold")
     wait_for(lambda: acquired(marks))
-    with pytest.raises(CacheError) as err, cache.lock(timeout=0.2):
+    # Not exit 8 (the folder cannot be written): its own code, 9.
+    with pytest.raises(RefreshBusyError) as err, cache.lock(timeout=0.2):
         pass
+    assert err.value.exit_code == 9
     assert str(err.value) == (
         "timed out waiting for another scribeauth process to refresh profile 'scribe'; try again"
     )
@@ -441,7 +443,7 @@ def test_lock_file_deleted_by_the_holder_does_not_let_two_in(
         # Our waiter holds the lock: a newcomer must not get it through a new lock file.
         newcomer = spawn("try")
         out, _ = newcomer.communicate(timeout=30)
-        assert out.strip() == "CacheError"
+        assert out.strip() == "RefreshBusyError"
     finally:
         leave.set()
         thread.join(30)
@@ -463,7 +465,7 @@ def test_lock_excludes_other_threads_of_this_process(cache: ProfileCache) -> Non
     thread.start()
     try:
         assert holding.wait(30)
-        with pytest.raises(CacheError), cache.lock(timeout=0.1):
+        with pytest.raises(RefreshBusyError), cache.lock(timeout=0.1):
             order.append("must not happen")
         release.set()
         with cache.lock(timeout=30):

@@ -6,14 +6,13 @@ the installed executables and ``test_cli_pty.py`` the interactive prompts.
 
 from __future__ import annotations
 
-import io
 import json
 import shlex
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pyotp
 import pytest
 
 from scribeauth.cache import ProfileCache
@@ -21,6 +20,8 @@ from scribeauth.cli import build_parser, main
 from scribeauth.config import aws_config_path, load_profile, write_profile
 from scribeauth.errors import UnauthorizedException
 from scribeauth.local.stack import LocalStack
+from scribeauth.local.testing import one_error_line, text_stdin
+from scribeauth.local.testing import write_user_profile as configure
 from scribeauth.login import SignIn
 
 PROFILE = "scribe"
@@ -30,38 +31,8 @@ PROFILE = "scribe"
 pytestmark = pytest.mark.usefixtures("no_terminal")
 
 
-def configure(stack: LocalStack, user: str = "bob", name: str = PROFILE) -> None:
-    seed_user = stack.seed.users[user]
-    settings = {
-        "region": stack.seed.region,
-        "credential_process": f"scribeauth-credentials --profile {name}",
-        "scribe_client_id": seed_user.client_id,
-        "scribe_user_pool_id": seed_user.user_pool_id,
-        "scribe_username": seed_user.username,
-    }
-    if seed_user.user_pool_id == stack.seed.user_pool_id:
-        settings["scribe_identity_pool_id"] = stack.seed.identity_pool_id
-    write_profile(aws_config_path(), name, settings)
-
-
 def stdin(monkeypatch: pytest.MonkeyPatch, data: str | bytes) -> None:
-    raw = data.encode() if isinstance(data, str) else data
-    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8"))
-
-
-def code_for(stack: LocalStack, user: str = "bob") -> str:
-    secret = stack.seed.users[user].totp_secret
-    assert secret is not None
-    return pyotp.TOTP(secret).at(stack.now())
-
-
-def login(stack: LocalStack, monkeypatch: pytest.MonkeyPatch, user: str = "bob") -> int:
-    configure(stack, user)
-    stdin(monkeypatch, stack.seed.users[user].password + "\n")
-    argv = ["login", "--profile", PROFILE, "--password-stdin"]
-    if stack.seed.users[user].totp_secret:
-        argv += ["--mfa-code", code_for(stack, user)]
-    return main(argv)
+    monkeypatch.setattr(sys, "stdin", text_stdin(data))
 
 
 def cache_entry() -> Any:
@@ -74,14 +45,6 @@ def secrets_of(entry: Any) -> list[str]:
     values = [tokens.id_token, tokens.access_token, tokens.refresh_token]
     values += [creds.secret_access_key, creds.session_token]
     return [value for value in values if value]
-
-
-def one_error_line(text: str) -> str:
-    lines = text.strip().splitlines()
-    assert len(lines) == 1, text
-    assert lines[0].startswith("scribeauth: ")
-    assert "Traceback" not in text
-    return lines[0]
 
 
 # -- parsing, help, errors -----------------------------------------------------------------
@@ -161,9 +124,12 @@ def test_profile_option_before_the_command_and_aws_profile(
 
 
 def test_login_with_password_stdin_and_mfa_code(
-    stack: LocalStack, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    cli_login: Callable[..., int],
+    stack: LocalStack,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert login(stack, monkeypatch) == 0
+    assert cli_login() == 0
     out = capsys.readouterr().out
     assert f"Signed in to profile '{PROFILE}' as bob" in out
     assert stack.recorder.count("InitiateAuth", "USER_SRP_AUTH") == 1
@@ -236,9 +202,12 @@ def test_debug_logs_to_stderr_with_secrets_masked(
 
 
 def test_status_shows_who_and_expiry_and_never_a_secret(
-    stack: LocalStack, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    cli_login: Callable[..., int],
+    stack: LocalStack,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert login(stack, monkeypatch) == 0
+    assert cli_login() == 0
     capsys.readouterr()
     entry = cache_entry()
     stack.recorder.reset()
@@ -266,9 +235,12 @@ def test_status_shows_who_and_expiry_and_never_a_secret(
 
 
 def test_logout_revokes_then_deletes_the_cache(
-    stack: LocalStack, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    cli_login: Callable[..., int],
+    stack: LocalStack,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert login(stack, monkeypatch) == 0
+    assert cli_login() == 0
     entry = cache_entry()
     capsys.readouterr()
 
@@ -284,9 +256,12 @@ def test_logout_revokes_then_deletes_the_cache(
 
 
 def test_logout_when_revoking_fails_still_deletes_and_exits_non_zero(
-    stack: LocalStack, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    cli_login: Callable[..., int],
+    stack: LocalStack,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert login(stack, monkeypatch) == 0
+    assert cli_login() == 0
     capsys.readouterr()
     stack.faults.add("RevokeToken", "500", times=20)
 
@@ -310,9 +285,12 @@ def test_logout_when_not_signed_in(stack: LocalStack, capsys: pytest.CaptureFixt
 
 
 def test_export_env_lines(
-    stack: LocalStack, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    cli_login: Callable[..., int],
+    stack: LocalStack,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert login(stack, monkeypatch) == 0
+    assert cli_login() == 0
     capsys.readouterr()
     creds = cache_entry().credentials
     stack.recorder.reset()
@@ -336,9 +314,12 @@ def test_export_env_lines(
 
 
 def test_export_json_is_the_credential_process_document(
-    stack: LocalStack, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    cli_login: Callable[..., int],
+    stack: LocalStack,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert login(stack, monkeypatch) == 0
+    assert cli_login() == 0
     capsys.readouterr()
     creds = cache_entry().credentials
     assert main(["export", "--profile", PROFILE, "--format", "json"]) == 0
@@ -358,9 +339,12 @@ def test_export_when_not_signed_in_exits_4(
 
 
 def test_exec_passes_credentials_and_the_exit_code(
-    stack: LocalStack, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+    cli_login: Callable[..., int],
+    stack: LocalStack,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
-    assert login(stack, monkeypatch) == 0
+    assert cli_login() == 0
     creds = cache_entry().credentials
     monkeypatch.setenv("AWS_PROFILE", PROFILE)
     capfd.readouterr()
@@ -394,9 +378,12 @@ def test_exec_of_a_missing_command_exits_127(
 
 
 def test_request_get_and_post_are_verified_by_the_gateway(
-    stack: LocalStack, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    cli_login: Callable[..., int],
+    stack: LocalStack,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert login(stack, monkeypatch) == 0
+    assert cli_login() == 0
     capsys.readouterr()
     entry = cache_entry()
     url = stack.endpoint_url + "/prod/echo"
@@ -418,12 +405,13 @@ def test_request_get_and_post_are_verified_by_the_gateway(
 
 
 def test_request_body_from_a_file_and_from_stdin_and_include(
+    cli_login: Callable[..., int],
     stack: LocalStack,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
 ) -> None:
-    assert login(stack, monkeypatch) == 0
+    assert cli_login() == 0
     capsys.readouterr()
     url = stack.endpoint_url + "/prod/echo"
     item = tmp_path / "item.json"
@@ -443,9 +431,12 @@ def test_request_body_from_a_file_and_from_stdin_and_include(
 
 
 def test_request_non_2xx_prints_the_body_and_exits_22(
-    stack: LocalStack, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    cli_login: Callable[..., int],
+    stack: LocalStack,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert login(stack, monkeypatch) == 0
+    assert cli_login() == 0
     capsys.readouterr()
     # Signed for the wrong region: the gateway's signature check refuses it.
     argv = ["request", "--profile", PROFILE, "--region", "us-east-1", stack.endpoint_url + "/x"]
@@ -563,9 +554,12 @@ def test_forgot_password_sends_a_code_then_confirms_it(
 
 
 def test_change_password(
-    stack: LocalStack, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    cli_login: Callable[..., int],
+    stack: LocalStack,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert login(stack, monkeypatch, "alice") == 0
+    assert cli_login("alice") == 0
     old = stack.seed.users["alice"].password
     stdin(monkeypatch, f"{old}\nChanged-Passw0rd!\n")
     assert main(["change-password", "--profile", PROFILE, "--password-stdin"]) == 0

@@ -149,3 +149,35 @@ def test_configure_with_a_dash_profile_writes_a_runnable_line(
     assert done.returncode == 4, done.stderr
     assert "'-x'" in done.stderr
     assert "--profile=-x" in done.stderr or "--profile -x" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "code", "names"),
+    [
+        ([b"--profile", b"caf\xe9"], {}, 2, "--profile"),
+        ([b"--profile=caf\xe9"], {}, 2, "--profile"),
+        ([], {"AWS_PROFILE": b"caf\xe9"}, 3, "AWS_PROFILE"),
+        ([], {"AWS_DEFAULT_PROFILE": b"caf\xe9"}, 3, "AWS_DEFAULT_PROFILE"),
+    ],
+)
+def test_credential_process_refuses_a_non_utf8_profile(
+    argv: list[bytes], env: dict[str, str | bytes], code: int, names: str
+) -> None:
+    program = shutil.which("scribeauth-credentials", path=str(BIN))
+    assert program is not None
+    environ = {os.fsencode(k): os.fsencode(v) for k, v in os.environ.items()}
+    environ.update({os.fsencode(k): os.fsencode(v) for k, v in env.items()})
+    done = subprocess.run(
+        [os.fsencode(program), *argv],
+        env=environ,
+        capture_output=True,
+        timeout=60,
+        start_new_session=True,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    assert done.returncode == code
+    assert done.stdout == b""
+    err = done.stderr.decode("utf-8", errors="replace").strip()
+    assert err.startswith(f"scribeauth-credentials: {names} is not valid UTF-8")
+    assert len(err.splitlines()) == 1

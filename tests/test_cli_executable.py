@@ -21,8 +21,9 @@ import pyotp
 import pytest
 
 from scribeauth.local.stack import LocalStack
+from scribeauth.local.testing import BIN, child_env
+from scribeauth.local.testing import run as run_child
 
-BIN = Path(sys.executable).parent
 SCRIBEAUTH = shutil.which("scribeauth", path=str(BIN))
 AWS = shutil.which("aws", path=str(BIN))
 
@@ -30,19 +31,11 @@ AWS = shutil.which("aws", path=str(BIN))
 def run(
     argv: list[str], *, stdin: str = "", env: dict[str, str] | None = None, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
-    environ = dict(os.environ if env is None else env)
-    # The venv's bin first: the AWS CLI runs `scribeauth-credentials` from PATH.
-    environ["PATH"] = f"{BIN}{os.pathsep}{environ.get('PATH', '')}"
-    return subprocess.run(
-        argv,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=environ,
-        timeout=timeout,
-        start_new_session=True,  # no controlling terminal: nothing may prompt
-        check=False,
+    """No controlling terminal: nothing may prompt. The venv's bin first on PATH."""
+    environ = (
+        child_env() if env is None else dict(env, PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}")
     )
+    return run_child(argv, environ, timeout, stdin=stdin)
 
 
 def configure_argv(stack: LocalStack, profile: str, username: str) -> list[str]:

@@ -197,3 +197,58 @@ def test_spinner_stays_silent_off_a_terminal_and_for_short_waits() -> None:
     finally:
         os.close(master)
         os.close(slave)
+
+
+# -- an app client without SRP: ask once before the password leaves (issue 11, item 2) ----------
+
+
+def _srp_disabled_profile(stack: LocalStack) -> None:
+    seed = stack.seed
+    write_profile(
+        aws_config_path(),
+        PROFILE,
+        {
+            "region": seed.region,
+            "scribe_client_id": seed.srp_disabled_client_id,
+            "scribe_user_pool_id": seed.user_pool_id,
+            "scribe_identity_pool_id": seed.identity_pool_id,
+            "scribe_username": seed.users["alice"].username,
+        },
+    )
+
+
+def test_without_srp_a_yes_pins_the_password_flow_and_signs_in(stack: LocalStack) -> None:
+    _srp_disabled_profile(stack)
+    password = stack.seed.users["alice"].password
+    with pty_command(["login", "--profile", PROFILE]) as term:
+        term.expect("Password for alice: ")
+        term.type(password)
+        term.expect("Send the password to Cognito? [y/N] ")
+        assert stack.recorder.count("InitiateAuth", "USER_PASSWORD_AUTH") == 0
+        term.type("y")
+        term.expect("Password for alice: ")
+        term.type(password)
+        code, out, err = term.finish()
+    assert code == 0, err
+    assert "Signed in" in out
+    assert "scribe_auth_flow = USER_PASSWORD_AUTH" in err
+    assert load_profile(PROFILE).auth_flow == "USER_PASSWORD_AUTH"
+    assert stack.recorder.count("InitiateAuth", "USER_PASSWORD_AUTH") == 1
+    assert "Send the password" not in term.screen[term.screen.index("[y/N]") + 5 :]
+
+
+def test_without_srp_a_no_sends_nothing_and_pins_nothing(stack: LocalStack) -> None:
+    _srp_disabled_profile(stack)
+    password = stack.seed.users["alice"].password
+    with pty_command(["login", "--profile", PROFILE]) as term:
+        term.expect("Password for alice: ")
+        term.type(password)
+        term.expect("Send the password to Cognito? [y/N] ")
+        term.type("")
+        code, _, err = term.finish()
+    assert code == 3
+    assert err.count("\n") == 1
+    assert "--auth-flow USER_PASSWORD_AUTH" in err
+    assert load_profile(PROFILE).auth_flow is None
+    assert stack.recorder.count("InitiateAuth", "USER_PASSWORD_AUTH") == 0
+    assert password.encode() not in b"\n".join(stack.recorder.raw_bodies)

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from test_cli import PROFILE, configure, login, one_error_line
 
 from scribeauth.cli import main
 from scribeauth.local.stack import LocalStack
+from scribeauth.local.testing import PROFILE, one_error_line
+from scribeauth.local.testing import write_user_profile as configure
 
 
 class Listener:
@@ -61,17 +62,10 @@ def proxy(monkeypatch: pytest.MonkeyPatch) -> Iterator[Listener]:
 
 
 @pytest.fixture
-def stack(scribe_stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> LocalStack:
-    for name, value in scribe_stack.env().items():
-        monkeypatch.setenv(name, value)
-    return scribe_stack
-
-
-@pytest.fixture
 def signed_in(
-    stack: LocalStack, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    stack: LocalStack, cli_login: Callable[..., int], capsys: pytest.CaptureFixture[str]
 ) -> LocalStack:
-    assert login(stack, monkeypatch) == 0
+    assert cli_login() == 0
     capsys.readouterr()
     stack.recorder.reset()
     return stack

@@ -24,9 +24,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _chain import (
+
+from scribeauth.container_server import FULL_URI, TOKEN, CredentialsServer
+from scribeauth.errors import ConfigError
+from scribeauth.local.stack import LocalStack
+from scribeauth.local.testing import (
+    BIN,
     PROFILE,
-    VENV_BIN,
     broker,
     calls,
     child_env,
@@ -36,11 +40,7 @@ from _chain import (
     write_profile,
 )
 
-from scribeauth.container_server import FULL_URI, TOKEN, CredentialsServer
-from scribeauth.errors import ConfigError
-from scribeauth.local.stack import LocalStack
-
-SCRIBEAUTH = shutil.which("scribeauth", path=str(VENV_BIN)) or "scribeauth"
+SCRIBEAUTH = shutil.which("scribeauth", path=str(BIN)) or "scribeauth"
 JS_DIR = Path(__file__).parent / "js"
 ROLE_TAIL = "/CognitoIdentityCredentials"
 
@@ -197,7 +197,7 @@ def test_no_session_is_a_503_naming_the_fix(stack: LocalStack) -> None:
 
 def scribeauth_env(stack: LocalStack, **extra: str) -> dict[str, str]:
     env = child_env(STACK=stack.endpoint_url, AWS_PAGER="", **extra)
-    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     return env
 
 
@@ -268,7 +268,7 @@ def test_exec_server_passes_on_the_exit_code_and_sigterm(stack: LocalStack) -> N
 
 @pytest.fixture
 def aws_cli() -> str:
-    cli = shutil.which("aws", path=str(VENV_BIN))
+    cli = shutil.which("aws", path=str(BIN))
     if cli is None:
         pytest.skip("the AWS CLI (awscli, in the test extra) is not installed in this venv")
     return cli
@@ -334,6 +334,7 @@ def assert_all_succeeded(results: dict[str, Any], n: int) -> None:
     assert all(arn.endswith(ROLE_TAIL) for arn in results["cli_arns"]), results
 
 
+@pytest.mark.slow
 def test_three_consumers_outlive_their_credentials(
     stack: LocalStack, aws_cli: str, node: str
 ) -> None:

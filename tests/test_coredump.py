@@ -18,18 +18,18 @@ import time
 from pathlib import Path
 
 import pytest
-from _chain import (
+
+from scribeauth.cli import main
+from scribeauth.local.stack import LocalStack
+from scribeauth.local.testing import (
+    BIN,
     PROFILE,
-    VENV_BIN,
     child_env,
     expire_soon,
     process_command,
     signed_in,
     write_profile,
 )
-
-from scribeauth.cli import main
-from scribeauth.local.stack import LocalStack
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux core files")
 
@@ -48,7 +48,7 @@ def start(argv: list[str], cwd: Path, **env: str) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
             argv,
             cwd=cwd,
-            env=child_env(PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}", **env),
+            env=child_env(PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", **env),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=stderr,
@@ -95,7 +95,7 @@ def test_exec_holding_credentials_leaves_no_core_and_its_child_may(
     stack: LocalStack, dumps_here: Path
 ) -> None:
     signed_in(stack)
-    scribeauth = shutil.which("scribeauth", path=str(VENV_BIN))
+    scribeauth = shutil.which("scribeauth", path=str(BIN))
     assert scribeauth is not None
     marker = dumps_here / "child-started"
     script = f"import pathlib, time; pathlib.Path({str(marker)!r}).touch(); time.sleep(60)"

@@ -127,9 +127,8 @@ def test_refresh_with_an_expiring_id_token_costs_two_calls(stack: LocalStack) ->
 
 
 def test_sixteen_racers_at_expiry_refresh_once(stack: LocalStack) -> None:
-    stack.credential_lifetime = 10 * 60  # already inside the 20-minute window when issued
     signed_in(stack)
-    stack.credential_lifetime = 3600
+    expire_soon(stack)
     children = [start_process() for _ in range(16)]
     outputs = [child.communicate(timeout=90) for child in children]
     assert [child.returncode for child in children] == [0] * 16, [err for _, err in outputs]

@@ -204,11 +204,20 @@ def test_no_session_and_no_terminal(stack: LocalStack) -> None:
     assert not broker(stack).cache.path.exists()
 
 
-def test_shorter_lived_credentials_are_returned_as_they_are(stack: LocalStack) -> None:
+def test_shorter_lived_credentials_have_a_window_that_fits(stack: LocalStack) -> None:
+    # 10-minute credentials: refreshed in their last third (200 s), served from the cache before.
     stack.credential_lifetime = 600
     entry = signed_in(stack)
     assert entry.credentials is not None
+    assert entry.credentials.refresh_window == timedelta(seconds=200)
+    assert broker(stack).credentials() == entry.credentials
+    stack.clock_offset = 390  # 210 s left: still fresh
+    assert broker(stack).credentials() == entry.credentials
+    assert calls(stack) == []
+    stack.clock_offset = 410  # 190 s left: refreshed, once
     fresh = broker(stack).credentials()
+    assert fresh != entry.credentials
+    assert broker(stack).credentials() == fresh
     assert calls(stack) == ["GetCredentialsForIdentity"]  # one refresh, no loop
     assert timedelta(0) < fresh.expires_at - stack_clock(stack) <= timedelta(seconds=600)
 

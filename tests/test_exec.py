@@ -15,17 +15,17 @@ import sys
 from pathlib import Path
 
 import pytest
-from _chain import PROFILE, VENV_BIN, broker, child_env, run, signed_in, write_profile
 
 from scribeauth.local.stack import LocalStack
+from scribeauth.local.testing import BIN, PROFILE, broker, child_env, run, signed_in, write_profile
 
-SCRIBEAUTH = shutil.which("scribeauth", path=str(VENV_BIN)) or "scribeauth"
+SCRIBEAUTH = shutil.which("scribeauth", path=str(BIN)) or "scribeauth"
 SHOW_ENV = "import json, os; print(json.dumps(dict(os.environ)))"
 
 
 @pytest.fixture
 def aws_cli() -> str:
-    cli = shutil.which("aws", path=str(VENV_BIN))
+    cli = shutil.which("aws", path=str(BIN))
     if cli is None:
         pytest.skip("the AWS CLI (awscli, in the test extra) is not installed in this venv")
     return cli
@@ -33,7 +33,7 @@ def aws_cli() -> str:
 
 def scribeauth_env(**extra: str) -> dict[str, str]:
     env = child_env(**extra)
-    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     env.pop("AWS_ENDPOINT_URL", None)  # the profile alone says where the stack is
     return env
 
@@ -97,6 +97,7 @@ def test_the_child_gets_fresh_variables_only(scribe_stack: LocalStack) -> None:
     assert seen["AWS_ENDPOINT_URL"] == stack.endpoint_url  # the profile's endpoint_url
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("where", ["endpoint_url", "services"])
 def test_the_aws_cli_in_the_child_reaches_the_profiles_endpoint(
     scribe_stack: LocalStack, aws_cli: str, where: str

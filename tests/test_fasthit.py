@@ -171,7 +171,7 @@ def _expiring_record(stack: LocalStack) -> None:
     # The record itself says the credentials have 10 minutes left: not good enough.
     record = record_path(stack)
     lines = record.read_text(encoding="utf-8").split("\n")
-    lines[1] = str(int(time.time()) + 600)
+    lines[1] = f"{int(time.time()) + 600} 3600"  # expiry, lifetime
     record.write_text("\n".join(lines), encoding="utf-8")
 
 
@@ -201,7 +201,7 @@ INVALIDATIONS: dict[str, Callable[[LocalStack], None]] = {
     "entry replaced without removing the record": _rewrite_entry_behind_our_back,
     "record expiring": _expiring_record,
     "record truncated": _rewrite_record(lambda data: data[: len(data) // 2]),
-    "record header changed": _rewrite_record(lambda data: data.replace(b"hit 1", b"hit 2", 1)),
+    "record header changed": _rewrite_record(lambda data: data.replace(b"hit 2", b"hit 3", 1)),
     "record key changed": _rewrite_record(lambda data: data.replace(b"scribe", b"scribf", 1)),
     "record extra line": _rewrite_record(lambda data: data + b"more\n"),
     "record empty": _rewrite_record(lambda data: b""),
@@ -294,7 +294,10 @@ def test_credentials_expiring_are_refreshed_not_served(stack: LocalStack) -> Non
     assert entry is not None
     assert entry.credentials is not None
     soon = datetime.now(timezone.utc) + timedelta(minutes=19)
-    cache.save(entry.replace(credentials=dataclasses.replace(entry.credentials, expires_at=soon)))
+    # Hour-long credentials with 19 minutes left: inside their 20-minute window.
+    hour_ago = soon - timedelta(hours=1)
+    expiring = dataclasses.replace(entry.credentials, expires_at=soon, issued_at=hour_ago)
+    cache.save(entry.replace(credentials=expiring))
     again = probe()
     assert again.code == 0, again.stderr
     assert not again.from_record
@@ -353,11 +356,14 @@ def test_probe_sees_the_full_path_without_a_record(stack: LocalStack) -> None:
     assert set(outcome.modules) >= FULL_PATH_MODULES
 
 
-def test_the_records_refresh_window_is_the_models() -> None:
+@given(st.integers(min_value=0, max_value=3 * 86400))
+def test_the_records_refresh_window_is_the_models(lifetime: int) -> None:
     # The hit record keeps a copy (it may not import models): the two must never drift.
     from scribeauth import fasthit, models
 
     assert models.REFRESH_WINDOW.total_seconds() == fasthit.REFRESH_WINDOW_SECONDS
+    expected = models.refresh_window(timedelta(seconds=lifetime) if lifetime else None)
+    assert fasthit.refresh_window(lifetime) == pytest.approx(expected.total_seconds(), abs=1e-5)
 
 
 def test_the_hit_record_is_a_leaf() -> None:

@@ -254,6 +254,7 @@ def cognito_js() -> Path:
     return JS_DIR / "device_login.mjs"
 
 
+@pytest.mark.slow
 def test_amazon_cognito_identity_js_remembers_its_device(
     scribe_stack: LocalStack, cognito_js: Path
 ) -> None:

@@ -105,6 +105,7 @@ def served() -> Iterator[subprocess.Popen[str]]:
         process.communicate(timeout=10)
 
 
+@pytest.mark.slow
 def test_the_console_lists_users_and_prints_codes_as_sent(
     served: subprocess.Popen[str],
 ) -> None:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
-import logging
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timezone
 from typing import Any
 
 import pyotp
@@ -21,9 +19,11 @@ from scribeauth.errors import (
     PasswordPolicyError,
     ServiceError,
     ServiceUnavailableError,
+    SrpNotAllowedError,
     UnauthorizedException,
 )
 from scribeauth.local.stack import LocalStack
+from scribeauth.local.testing import stack_clock
 from scribeauth.login import SignIn, TotpSetup, can_revoke, region_of
 from scribeauth.models import Challenge, Tokens
 
@@ -35,10 +35,6 @@ def restore_seed(stack: LocalStack) -> Iterator[None]:
     """For tests that change a seed user (carol's password, gina's MFA): put them back."""
     yield
     stack.restore_defaults()
-
-
-def stack_clock(stack: LocalStack) -> datetime:
-    return datetime.fromtimestamp(stack.now(), timezone.utc)
 
 
 def sign_in(stack: LocalStack, **kw: Any) -> SignIn:
@@ -417,28 +413,30 @@ def test_unsupported_challenge_is_a_service_error() -> None:
 
 
 # --- flow choice -------------------------------------------------------------------------------
-def test_srp_fallback_warns_once(stack: LocalStack) -> None:
+def test_srp_refused_without_a_pin_sends_no_password(stack: LocalStack) -> None:
+    # Issue 11: no silent downgrade. The password never leaves unless the person chose so.
     warnings: list[str] = []
     client = sign_in(stack, client_id=stack.seed.srp_disabled_client_id, warn=warnings.append)
     password = stack.seed.users["alice"].password
-    expect_tokens(client.start("alice", password), "alice")
-    assert len(warnings) == 1
-    assert "USER_PASSWORD_AUTH" in warnings[0]
+    with pytest.raises(SrpNotAllowedError) as caught:
+        client.start("alice", password)
+    assert caught.value.exit_code == 3
+    assert "scribe_auth_flow = USER_PASSWORD_AUTH" in str(caught.value)
+    assert "--auth-flow USER_PASSWORD_AUTH" in str(caught.value)
+    assert password not in str(caught.value)
     assert stack.recorder.count("InitiateAuth", "USER_SRP_AUTH") == 1
-    assert stack.recorder.count("InitiateAuth", "USER_PASSWORD_AUTH") == 1
-    # The client remembers: no second SRP attempt, no second warning.
-    expect_tokens(client.start("alice", password), "alice")
-    assert len(warnings) == 1
-    assert stack.recorder.count("InitiateAuth", "USER_SRP_AUTH") == 1
+    assert stack.recorder.count("InitiateAuth", "USER_PASSWORD_AUTH") == 0
+    assert password.encode() not in b"\n".join(stack.recorder.raw_bodies)
+    assert client.flow == "USER_SRP_AUTH", "a refusal changes nothing by itself"
+    assert warnings == []
 
 
-def test_srp_fallback_warning_goes_to_logging(
-    stack: LocalStack, caplog: pytest.LogCaptureFixture
-) -> None:
-    client = sign_in(stack, client_id=stack.seed.srp_disabled_client_id)
-    with caplog.at_level(logging.WARNING, logger="scribeauth"):
-        expect_tokens(client.start("alice", stack.seed.users["alice"].password), "alice")
-    assert any("USER_PASSWORD_AUTH" in r.getMessage() for r in caplog.records)
+def test_the_password_flow_once_pinned_signs_in(stack: LocalStack) -> None:
+    client = sign_in(
+        stack, client_id=stack.seed.srp_disabled_client_id, auth_flow="USER_PASSWORD_AUTH"
+    )
+    expect_tokens(client.start("alice", stack.seed.users["alice"].password), "alice")
+    assert stack.recorder.count("InitiateAuth", "USER_SRP_AUTH") == 0
 
 
 def test_pinned_srp_never_falls_back(stack: LocalStack) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 import pyotp
 
 from scribeauth.local.stack import LocalStack
+from scribeauth.local.testing import run as run_child
 from scribeauth.local.testing.pty import PtyCommand, pty_command
 
 TOKEN_KEYS = {"refresh_token", "access_token", "id_token"}
@@ -29,15 +30,7 @@ def pool_args(stack: LocalStack) -> list[str]:
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     """Runs the command with no terminal at all (a new session, stdin closed)."""
-    return subprocess.run(
-        [sys.executable, "-m", "scribeauth", *args],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-        timeout=60,
-        check=False,
-    )
+    return run_child([sys.executable, "-m", "scribeauth", *args])
 
 
 @contextlib.contextmanager

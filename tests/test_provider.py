@@ -121,13 +121,15 @@ def test_short_lived_credentials_are_not_refreshed_on_every_call(stack: LocalSta
     credentials = boto3_session(PROFILE, now=Clock(stack)).get_credentials()
     assert credentials is not None
     first = credentials.get_frozen_credentials()
-    assert calls(stack) == ["GetCredentialsForIdentity"]  # the cached ones had 10 minutes
+    assert calls(stack) == []  # 10 minutes left of 10: fresh, from the cache
     for _ in range(5):
         assert credentials.get_frozen_credentials() is first
-    assert calls(stack) == ["GetCredentialsForIdentity"]
-    stack.clock_offset = 6 * 60  # past half their life
+    stack.clock_offset = 6 * 60  # 4 minutes left: outside their 200 s window
+    assert credentials.get_frozen_credentials() is first
+    assert calls(stack) == []
+    stack.clock_offset = 7 * 60  # 3 minutes left: inside it
     assert credentials.get_frozen_credentials() is not first
-    assert calls(stack) == ["GetCredentialsForIdentity"] * 2
+    assert calls(stack) == ["GetCredentialsForIdentity"]
 
 
 def test_advisory_refresh_failure_keeps_the_current_credentials(stack: LocalStack) -> None:
@@ -137,7 +139,7 @@ def test_advisory_refresh_failure_keeps_the_current_credentials(stack: LocalStac
     first = credentials.get_frozen_credentials()
     stack.clock_offset = 45 * 60  # 15 minutes left: advisory, not mandatory
     stack.faults.add("GetCredentialsForIdentity", "garble", times=1)
-    assert credentials.get_frozen_credentials() is first
+    assert credentials.get_frozen_credentials() == first  # the broker served the cached ones
     stack.clock_offset = 55 * 60  # 5 minutes left: mandatory, failures propagate
     stack.faults.add("GetCredentialsForIdentity", "garble", times=1)
     with pytest.raises(ServiceUnavailableError):

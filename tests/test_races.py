@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from scribeauth.cache import CacheEntry, ProfileCache
-from scribeauth.errors import CacheError
+from scribeauth.errors import RefreshBusyError
 from scribeauth.local.stack import LocalStack
 from scribeauth.local.testing import (
     broker,
@@ -196,7 +196,7 @@ def _lock_is_free(cache: ProfileCache) -> bool:
     try:
         with cache.lock(timeout=0):
             return True
-    except CacheError:
+    except RefreshBusyError:
         return False
 
 

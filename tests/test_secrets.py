@@ -450,7 +450,7 @@ def test_password_flow_does_send_it(stack: LocalStack) -> None:
     fallback = SignIn(
         client_id=seed.srp_disabled_client_id,
         user_pool_id=seed.user_pool_id,
-        warn=lambda _: None,
+        auth_flow="USER_PASSWORD_AUTH",
     )
     assert not isinstance(fallback.start(alice.username, alice.password), Challenge)
     assert stack.recorder.count("InitiateAuth", "USER_PASSWORD_AUTH") == 1

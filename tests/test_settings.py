@@ -48,6 +48,7 @@ def test_each_setting_is_read_from_each_layer(row: settings.Setting) -> None:
         "redirect_port": "8400",
         "login": "browser",
         "api_hosts": "api.example.com, *.corp.test",
+        "refresh_deadline": "45",
     }[row.name]
     base = {"client_id": "base"} if row.name != "client_id" else {}
     # The environment variable.

@@ -25,12 +25,6 @@ from scribeauth.user_pool import UserPoolClient, srp_not_enabled
 PACKAGE = Path(__file__).resolve().parent.parent / "scribeauth"
 
 
-@pytest.fixture
-def stack(scribe_stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> LocalStack:
-    monkeypatch.setenv("AWS_ENDPOINT_URL", scribe_stack.endpoint_url)
-    return scribe_stack
-
-
 def test_a_request_botocore_will_not_send_is_the_same_error_from_both_pools(
     stack: LocalStack,
 ) -> None:

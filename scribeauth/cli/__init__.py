@@ -157,7 +157,7 @@ def _common_options(*, top: bool) -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``scribeauth`` argument parser with every command registered."""
-    from . import configure, devices, export, local, request, run, session
+    from . import configure, devices, export, local, password, request, run, session
 
     parser = _Parser(
         prog="scribeauth",
@@ -175,7 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
             "\n"
             "exit codes: 0 ok, 1 unexpected, 2 usage, 3 configuration, 4 sign-in required,\n"
             "5 unauthorized, 6 service unavailable, 7 unusable reply, 8 cache not writable,\n"
-            "22 request: non-2xx reply, 127 exec: command not found, 130 interrupted."
+            "9 another process's refresh failed, 22 request: non-2xx reply,\n"
+            "127 exec: command not found, 130 interrupted."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[_common_options(top=True)],
@@ -183,7 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"scribeauth {__version__}")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
     common = _common_options(top=False)
-    for module in (session, devices, export, run, request, configure, local):
+    for module in (session, password, devices, export, run, request, configure, local):
         module.register(subparsers, common)
     return parser
 

@@ -152,7 +152,8 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--auth-flow",
         choices=("USER_SRP_AUTH", "USER_PASSWORD_AUTH"),
-        help="pin the sign-in flow (default: SRP, falling back to password once if refused)",
+        help="pin the sign-in flow (default: SRP; USER_PASSWORD_AUTH sends the password to "
+        "Cognito over TLS)",
     )
     parser.add_argument("--role-arn", help="ask the identity pool for this role")
     parser.add_argument(

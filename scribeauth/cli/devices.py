@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from ..devices import DeviceCalls
 from ..errors import ConfigError
 from ..models import format_expiration
 from .console import Console
@@ -49,15 +50,16 @@ def _row(device: Mapping[str, Any], this_key: str | None) -> dict[str, Any]:
 def devices(args: argparse.Namespace, console: Console) -> int:
     profile = load(args)
     broker = broker_for(profile, console)
+    calls = DeviceCalls(broker)
     if args.action == "forget":
         with console.busy("Forgetting the device"):
-            key = broker.forget_device(args.device_key)
+            key = calls.forget(args.device_key)
         console.out(f"Forgot device {key} of profile {profile.name!r}.")
         return 0
     if args.device_key is not None:
         raise ConfigError(f"unexpected {args.device_key!r}; to remove a device: devices forget KEY")
     with console.busy("Listing devices"):
-        found, this_key = broker.devices()
+        found, this_key = calls.list()
     rows = [_row(device, this_key) for device in found]
     if args.json:
         console.out(json.dumps(rows, indent=2))

@@ -1,4 +1,5 @@
-"""``scribeauth login``, ``logout``, ``status``, ``forgot-password`` and ``change-password``."""
+"""``scribeauth login``, ``logout`` and ``status``; the terminal and profile helpers the other
+commands share."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from ..dialogue import Dialogue
-from ..errors import ConfigError, NoTerminalError
+from ..errors import ConfigError, SrpNotAllowedError
 from ..models import format_expiration
 from ..prompt import DEFAULT_TTY, Terminal
+from ..refresh import CLOCK_WARNING
 from .console import Console
 
 if TYPE_CHECKING:
@@ -124,7 +125,7 @@ def _when(value: datetime | None) -> str:
 def login(args: argparse.Namespace, console: Console) -> int:
     from . import browser
 
-    profile = load(args, username=args.username)
+    profile = load(args, username=args.username, auth_flow=args.auth_flow)
     if browser.wants_browser(args, profile):
         return _signed_in(console, profile, browser.login(args, console, profile))
     password = None
@@ -133,11 +134,22 @@ def login(args: argparse.Namespace, console: Console) -> int:
         console.secret(password)
         if not password:
             raise ConfigError("--password-stdin: the first line of stdin is empty")
-    broker = broker_for(profile, console)
-    with console.busy("Signing in"):
-        entry = broker.sign_in(
-            password=password, mfa_code=args.mfa_code, remember_device=args.remember_device
-        )
+    try:
+        with console.busy("Signing in"):
+            entry = broker_for(profile, console).sign_in(
+                password=password, mfa_code=args.mfa_code, remember_device=args.remember_device
+            )
+    except SrpNotAllowedError as refused:
+        # Nothing was sent: the person chooses whether the password may leave the machine.
+        from .password_flow import choose_password_flow
+
+        terminal = None if args.password_stdin else terminal_or_none(console)
+        flow = choose_password_flow(profile, console, terminal, refused=refused)
+        profile = load(args, username=args.username, auth_flow=flow)
+        with console.busy("Signing in"):
+            entry = broker_for(profile, console).sign_in(
+                password=password, mfa_code=args.mfa_code, remember_device=args.remember_device
+            )
     return _signed_in(console, profile, entry)
 
 
@@ -160,7 +172,9 @@ def logout(args: argparse.Namespace, console: Console) -> int:
             from ..browser_login import sign_out
 
             if args.forget_device:
-                broker.forget_this_device()
+                from ..devices import DeviceCalls
+
+                DeviceCalls(broker).forget_this()
             result = sign_out(broker)  # at the domain's /oauth2/revoke, then the cache goes
         else:
             result = broker.sign_out(forget_device=args.forget_device)
@@ -206,6 +220,7 @@ def status(args: argparse.Namespace, console: Console) -> int:
         "identity_pool_id": state.identity_pool_id,
         "region": state.region,
         "cache": state.cache_path,
+        "clock_offset": state.clock_offset,
     }
     if args.json:
         console.out(json.dumps(document, indent=2))
@@ -224,86 +239,26 @@ def status(args: argparse.Namespace, console: Console) -> int:
             ("region", state.region or "-"),
             ("cache", state.cache_path),
         ]
+        if abs(state.clock_offset) > CLOCK_WARNING:
+            way = "ahead of" if state.clock_offset > 0 else "behind"
+            rows.append(
+                (
+                    "clock",
+                    f"Cognito's is {abs(state.clock_offset) // 60} min {way} this machine's; "
+                    "AWS refuses requests signed with a clock that far off",
+                )
+            )
         width = max(len(label) for label, _ in rows)
         for label, value in rows:
             console.out(f"{label + ':':<{width + 1}} {value}")
     return 0 if state.signed_in else 4
 
 
-# -- forgot-password / change-password -----------------------------------------------------
-
-
-def forgot_password(args: argparse.Namespace, console: Console) -> int:
-    profile = load(args, username=args.username)
-    terminal = terminal_or_none(console)
-    username = profile.username
-    if not username:
-        if terminal is None:
-            raise ConfigError(f"profile {profile.name!r} has no username; pass --username")
-        username = Dialogue(terminal).username()
-    from ..login import SignIn
-
-    client = SignIn.from_profile(profile)
-    if args.code is None:
-        with console.busy("Asking Cognito for a code"):
-            delivery = client.forgot_password(username)
-        where = delivery.get("Destination") or "you"
-        medium = (delivery.get("DeliveryMedium") or "").lower()
-        console.info(f"A confirmation code was sent to {where}{' by ' + medium if medium else ''}.")
-        if terminal is None and not args.password_stdin:
-            console.info(
-                "Finish with: scribeauth forgot-password "
-                f"--profile {profile.name} --code CODE --password-stdin"
-            )
-            return 0
-    if args.code is not None:
-        code = args.code
-    elif terminal is not None:
-        code = Dialogue(terminal).confirmation_code()
-    else:
-        raise NoTerminalError("no terminal to ask for the code on; pass --code CODE")
-    if args.password_stdin:
-        (new,) = read_stdin_lines(1, "--password-stdin")
-        console.secret(new)
-    elif terminal is not None:
-        new = Dialogue(terminal).new_password()
-    else:
-        raise NoTerminalError("no terminal to ask for the new password on; use --password-stdin")
-    with console.busy("Setting the new password"):
-        client.confirm_forgot_password(username, code, new)
-    console.out(
-        f"Password changed for {username}; sign in with: scribeauth login --profile {profile.name}"
-    )
-    return 0
-
-
-def change_password(args: argparse.Namespace, console: Console) -> int:
-    profile = load(args)
-    broker = broker_for(profile, console)
-    if not broker.status().signed_in:
-        raise broker.sign_in_required()
-    terminal = terminal_or_none(console)
-    if args.password_stdin:
-        old, new = read_stdin_lines(2, "--password-stdin (old password, then new password)")
-    elif terminal is not None:
-        dialogue = Dialogue(terminal)
-        old = dialogue.current_password()
-        console.secret(old)
-        new = dialogue.new_password()
-    else:
-        raise NoTerminalError("no terminal to ask for the passwords on; use --password-stdin")
-    console.secret(old, new)
-    with console.busy("Changing the password"):
-        broker.change_password(old, new)
-    console.out(f"Password changed for profile {profile.name!r}.")
-    return 0
-
-
 # -- registration --------------------------------------------------------------------------
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
-    """Adds login, logout, status, forgot-password and change-password."""
+    """Adds login, logout and status."""
     from . import add_command
 
     parser = add_command(
@@ -311,7 +266,9 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         "login",
         summary="sign in and cache tokens and AWS credentials",
         description=(
-            "Sign in to the profile's user pool (SRP; the password never leaves this machine), "
+            "Sign in to the profile's user pool (SRP: the password never leaves this machine "
+            "unless the profile pins USER_PASSWORD_AUTH or --auth-flow says so; an app client "
+            "without SRP makes login ask first), "
             "answer MFA and new-password challenges, and cache the tokens, identity id and AWS "
             "credentials. The password is asked on the terminal unless --password-stdin is "
             "given; MFA codes likewise unless --mfa-code is given."
@@ -343,6 +300,12 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         default=None,
         help="remember this device when the user pool asks (default: the profile's "
         "scribe_remember_device, else ask on the terminal)",
+    )
+    parser.add_argument(
+        "--auth-flow",
+        choices=("USER_SRP_AUTH", "USER_PASSWORD_AUTH"),
+        help="pin the sign-in flow for this run (USER_PASSWORD_AUTH sends the password to "
+        "Cognito over TLS; default: the profile's scribe_auth_flow, else SRP)",
     )
     parser.add_argument(
         "--browser",
@@ -393,51 +356,3 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         handler=status,
     )
     parser.add_argument("--json", action="store_true", help="print a JSON document")
-
-    parser = add_command(
-        subparsers,
-        "forgot-password",
-        summary="reset a forgotten password with a code sent by Cognito",
-        description=(
-            "Ask Cognito to send a confirmation code, then ask for the code and the new "
-            "password (twice) on the terminal. Without a terminal it only sends the code; "
-            "finish with --code and --password-stdin."
-        ),
-        examples=[
-            "scribeauth forgot-password --profile scribe",
-            'echo "$NEW_PASSWORD" | scribeauth forgot-password --profile scribe '
-            "--code 123456 --password-stdin",
-        ],
-        common=common,
-        handler=forgot_password,
-    )
-    parser.add_argument("--username", help="the user (default: the profile's)")
-    parser.add_argument(
-        "--code", help="the confirmation code already received (skips sending a new one)"
-    )
-    parser.add_argument(
-        "--password-stdin",
-        action="store_true",
-        help="read the new password from the first line of stdin",
-    )
-
-    parser = add_command(
-        subparsers,
-        "change-password",
-        summary="change the signed-in user's password",
-        description=(
-            "Change the password of the user signed in to the profile: asks for the current "
-            "password and the new one (twice) on the terminal, or reads both from stdin."
-        ),
-        examples=[
-            "scribeauth change-password --profile scribe",
-            'printf \'%s\\n%s\\n\' "$OLD" "$NEW" | scribeauth change-password --password-stdin',
-        ],
-        common=common,
-        handler=change_password,
-    )
-    parser.add_argument(
-        "--password-stdin",
-        action="store_true",
-        help="read the current password (line 1) and the new one (line 2) from stdin",
-    )

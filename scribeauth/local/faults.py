@@ -9,13 +9,26 @@ Kinds (what the client sees):
 - ``reset``: the connection is dropped abruptly without a response;
 - ``truncate``: a 200 whose ``Content-Length`` promises more than the body delivers;
 - ``garble``: a 200 whose body is ``<html>not json``.
+
+``fault_reply`` and ``reset_connection`` produce the first kinds on the wire; the stack applies
+the others as it serves.
 """
 
 from __future__ import annotations
 
+import json
+import socket
+import struct
 import threading
+import uuid
 from collections import deque
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from scribeauth.local.user_pool import JSON_TYPE
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 KINDS = ("throttle", "500", "delay", "reset", "truncate", "garble")
 
@@ -73,3 +86,46 @@ class Faults:
         """Drop every injected fault."""
         with self._lock:
             self._queues.clear()
+
+
+def fault_reply(
+    service: str, operation: str, fault: Fault, start_response: StartResponse
+) -> list[bytes]:
+    """Answer with an injected ``throttle`` or ``500`` fault, in the service's own error format."""
+    throttle = fault.kind == "throttle"
+    if operation == "GetCallerIdentity":
+        status = "400 Bad Request" if throttle else "500 Internal Server Error"
+        code = "Throttling" if throttle else "InternalFailure"
+        data = (
+            '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error>'
+            f"<Type>{'Sender' if throttle else 'Receiver'}</Type><Code>{code}</Code>"
+            f"<Message>{'Rate exceeded' if throttle else 'Internal error'}</Message>"
+            f"</Error><RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>"
+        ).encode()
+        headers = [("Content-Type", "text/xml")]
+    elif service in ("gateway", "managed-login"):  # plain HTTP endpoints: 429 / 500
+        status = "429 Too Many Requests" if throttle else "500 Internal Server Error"
+        body = {"message": "Too Many Requests" if throttle else "Internal server error"}
+        kind = "TooManyRequestsException" if throttle else "InternalServerErrorException"
+        data = json.dumps(body).encode()
+        headers = [("Content-Type", "application/json"), ("x-amzn-ErrorType", kind)]
+    else:
+        status = "400 Bad Request" if throttle else "500 Internal Server Error"
+        kind = "TooManyRequestsException" if throttle else "InternalErrorException"
+        message = "Rate exceeded" if throttle else "Internal error"
+        data = json.dumps({"__type": kind, "message": message}).encode()
+        headers = [("Content-Type", JSON_TYPE), ("x-amzn-ErrorType", kind)]
+    start_response(status, [*headers, ("Content-Length", str(len(data)))])
+    return [data]
+
+
+def reset_connection(environ: WSGIEnvironment) -> list[bytes]:
+    """Drop the request's connection with a TCP reset (the ``reset`` fault)."""
+    sock = environ.get("werkzeug.socket")
+    if isinstance(sock, socket.socket):
+        # Linger 0: closing sends RST instead of FIN, so the client sees a reset.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        # Hang up now, or the keep-alive handler would wait for the next request.
+        sock.shutdown(socket.SHUT_RDWR)
+    # werkzeug treats ConnectionError as "client went away": no response, no log noise.
+    raise ConnectionResetError("injected connection reset")

@@ -26,11 +26,11 @@ import logging
 import re
 import secrets
 import socket
-import struct
 import threading
 import time
 import uuid
 from collections.abc import Iterable
+from email.utils import formatdate
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, parse_qsl
@@ -45,7 +45,7 @@ from werkzeug.serving import (
 )
 
 from scribeauth.local import seed as seeding
-from scribeauth.local.faults import Fault, Faults
+from scribeauth.local.faults import Faults, fault_reply, reset_connection
 from scribeauth.local.gateway import Gateway
 from scribeauth.local.identity_pool import IdentityPoolService
 from scribeauth.local.managed_login import ManagedLogin
@@ -64,7 +64,13 @@ _log = logging.getLogger(__name__)
 
 
 class _QuietHandler(WSGIRequestHandler):
-    """No access log on stderr: test output stays readable."""
+    """No access log on stderr: test output stays readable. No Date header of its own: the
+    application sends one on the stack clock."""
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        self.log_request(code)
+        self.send_response_only(code, message)
+        self.send_header("Server", self.version_string())
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
@@ -322,6 +328,16 @@ class LocalStack:
 
     # ----------------------------------------------------------------------------- WSGI
     def _app(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        # Every reply's Date header is on the stack clock (``clock_offset``), as Cognito's
+        # replies are on Cognito's clock: clients learn the offset from it.
+        def dated(status: str, headers: list[tuple[str, str]], *rest: Any) -> Any:
+            headers = [(k, v) for k, v in headers if k.lower() != "date"]
+            headers.append(("Date", formatdate(self.now(), usegmt=True)))
+            return start_response(status, headers, *rest)
+
+        return self._respond(environ, dated)
+
+    def _respond(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
@@ -347,9 +363,9 @@ class LocalStack:
             time.sleep(fault.delay)
             fault = None
         if fault is not None and fault.kind == "reset":
-            return self._reset_connection(environ)
+            return reset_connection(environ)
         if fault is not None and fault.kind in ("throttle", "500"):
-            return self._fault_reply(service, operation, fault, start_response)
+            return fault_reply(service, operation, fault, start_response)
         if fault is not None and fault.kind == "garble":
             garbled = b"<html>not json"
             start_response(
@@ -457,44 +473,3 @@ class LocalStack:
 
         data = b"".join(app(environ, start))
         return captured["status"], list(captured["headers"]), data
-
-    @staticmethod
-    def _fault_reply(
-        service: str, operation: str, fault: Fault, start_response: StartResponse
-    ) -> list[bytes]:
-        throttle = fault.kind == "throttle"
-        if operation == "GetCallerIdentity":
-            status = "400 Bad Request" if throttle else "500 Internal Server Error"
-            code = "Throttling" if throttle else "InternalFailure"
-            data = (
-                '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error>'
-                f"<Type>{'Sender' if throttle else 'Receiver'}</Type><Code>{code}</Code>"
-                f"<Message>{'Rate exceeded' if throttle else 'Internal error'}</Message>"
-                f"</Error><RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>"
-            ).encode()
-            headers = [("Content-Type", "text/xml")]
-        elif service == "gateway":
-            status = "429 Too Many Requests" if throttle else "500 Internal Server Error"
-            body = {"message": "Too Many Requests" if throttle else "Internal server error"}
-            kind = "TooManyRequestsException" if throttle else "InternalServerErrorException"
-            data = json.dumps(body).encode()
-            headers = [("Content-Type", "application/json"), ("x-amzn-ErrorType", kind)]
-        else:
-            status = "400 Bad Request" if throttle else "500 Internal Server Error"
-            kind = "TooManyRequestsException" if throttle else "InternalErrorException"
-            message = "Rate exceeded" if throttle else "Internal error"
-            data = json.dumps({"__type": kind, "message": message}).encode()
-            headers = [("Content-Type", JSON_TYPE), ("x-amzn-ErrorType", kind)]
-        start_response(status, [*headers, ("Content-Length", str(len(data)))])
-        return [data]
-
-    @staticmethod
-    def _reset_connection(environ: WSGIEnvironment) -> list[bytes]:
-        sock = environ.get("werkzeug.socket")
-        if isinstance(sock, socket.socket):
-            # Linger 0: closing sends RST instead of FIN, so the client sees a reset.
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            # Hang up now, or the keep-alive handler would wait for the next request.
-            sock.shutdown(socket.SHUT_RDWR)
-        # werkzeug treats ConnectionError as "client went away": no response, no log noise.
-        raise ConnectionResetError("injected connection reset")

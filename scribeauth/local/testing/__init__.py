@@ -20,6 +20,7 @@ Nothing here imports pytest, and moto only through :mod:`scribeauth.local.stack`
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import shutil
 import subprocess
@@ -48,6 +49,7 @@ __all__ = [
     "expire_soon",
     "isolated",
     "isolated_environ",
+    "one_error_line",
     "process_command",
     "process_line",
     "profile_of",
@@ -56,7 +58,10 @@ __all__ = [
     "signed_in",
     "stack_clock",
     "start_process",
+    "text_stdin",
+    "totp_now",
     "write_profile",
+    "write_user_profile",
 ]
 
 PROFILE = "scribe"
@@ -129,8 +134,10 @@ def isolated(
 
 
 def child_env(**extra: str) -> dict[str, str]:
-    """This (isolated) environment for a child process, plus ``extra``."""
+    """This (isolated) environment for a child process, plus ``extra``; the interpreter's
+    ``bin`` first on ``PATH`` (the AWS CLI runs ``scribeauth-credentials`` from there)."""
     env = dict(os.environ)
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     env.update(extra)
     return env
 
@@ -218,6 +225,50 @@ def profile_section(name: str, stack: LocalStack, user: str = "alice") -> str:
     )
 
 
+def write_user_profile(stack: LocalStack, user: str = "bob", name: str = PROFILE) -> None:
+    """``[profile NAME]`` as ``scribeauth configure`` writes it for a seed user (in whichever
+    pool the user lives; the identity pool only for the stack's main pool)."""
+    from scribeauth.config import aws_config_path
+    from scribeauth.config import write_profile as write_section
+
+    seed_user = stack.seed.users[user]
+    settings = {
+        "region": stack.seed.region,
+        "credential_process": f"scribeauth-credentials --profile {name}",
+        "scribe_client_id": seed_user.client_id,
+        "scribe_user_pool_id": seed_user.user_pool_id,
+        "scribe_username": seed_user.username,
+    }
+    if seed_user.user_pool_id == stack.seed.user_pool_id:
+        settings["scribe_identity_pool_id"] = stack.seed.identity_pool_id
+    write_section(aws_config_path(), name, settings)
+
+
+def totp_now(stack: LocalStack, user: str = "bob") -> str:
+    """The seed user's TOTP code at the stack's time (an independent TOTP, not the stack's)."""
+    import pyotp
+
+    secret = stack.seed.users[user].totp_secret
+    assert secret is not None
+    code: str = pyotp.TOTP(secret).at(stack.now())
+    return code
+
+
+def one_error_line(text: str, prefix: str = "scribeauth: ") -> str:
+    """The one line a failed command printed (asserting there is one, no traceback)."""
+    lines = text.strip().splitlines()
+    assert len(lines) == 1, text
+    assert lines[0].startswith(prefix)
+    assert "Traceback" not in text
+    return lines[0]
+
+
+def text_stdin(data: str | bytes) -> io.TextIOWrapper:
+    """A ``sys.stdin`` replacement holding ``data``."""
+    raw = data.encode() if isinstance(data, str) else data
+    return io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8")
+
+
 def profile_of(name: str = PROFILE) -> Profile:
     from scribeauth.config import load_profile
 
@@ -228,13 +279,19 @@ def profile_of(name: str = PROFILE) -> Profile:
 
 
 def run(
-    args: list[str], env: Mapping[str, str] | None = None, timeout: float = 60
+    args: list[str],
+    env: Mapping[str, str] | None = None,
+    timeout: float = 60,
+    *,
+    stdin: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Runs a command with no stdin and no controlling terminal (as botocore may)."""
+    """Runs a command with no controlling terminal (as botocore may): stdin closed, or ``stdin``
+    as its whole input; ``env`` as given, else :func:`child_env`."""
     return subprocess.run(
         args,
         env=dict(env) if env is not None else child_env(),
-        stdin=subprocess.DEVNULL,
+        input=stdin,
+        stdin=subprocess.DEVNULL if stdin is None else None,
         capture_output=True,
         text=True,
         timeout=timeout,
