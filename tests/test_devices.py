@@ -392,3 +392,78 @@ def test_debug_login_on_a_new_device_shows_no_device_secret(
     assert "ConfirmDevice" in shown.err  # the debug log did cover the call
     assert device.password not in shown.out + shown.err
     assert not re.search(r"PasswordVerifier['\"]?\s*:\s*['\"](?!\*)", shown.err)
+
+
+# -- the fallback: an endpoint that does not know GetTokensFromRefreshToken ----------------------
+
+
+class _OlderEndpoint:
+    """A real HTTP endpoint in front of the stack that answers GetTokensFromRefreshToken with
+    UnknownOperationException (as an emulator without it does) and passes the rest on."""
+
+    def __init__(self, upstream: str) -> None:
+        import http.server
+        import urllib.error
+        import urllib.request
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if self.headers.get("X-Amz-Target", "").endswith(".GetTokensFromRefreshToken"):
+                    # As AWS words it; botocore keeps what follows the '#'.
+                    unknown = b'{"__type":"com.amazon.coral.service#UnknownOperationException"}'
+                    self._reply(400, {"Content-Type": "application/x-amz-json-1.1"}, unknown)
+                    return
+                forward = urllib.request.Request(
+                    upstream + self.path, data=body, method="POST", headers=dict(self.headers)
+                )
+                try:
+                    with urllib.request.urlopen(forward, timeout=30) as answer:
+                        self._reply(answer.status, dict(answer.headers), answer.read())
+                except urllib.error.HTTPError as refused:
+                    self._reply(refused.code, dict(refused.headers), refused.read())
+
+            def _reply(self, status: int, headers: dict[str, str], data: bytes) -> None:
+                self.send_response(status)
+                for name, value in headers.items():
+                    if name.lower() not in ("content-length", "transfer-encoding", "connection"):
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *_: object) -> None:
+                return
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_refresh_falls_back_only_where_the_endpoint_does_not_know_the_operation(
+    stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed = stack.seed
+    client = SignIn(client_id=seed.public_client_id, user_pool_id=seed.user_pool_id)
+    tokens = client.start("alice", seed.users["alice"].password)
+    assert not isinstance(tokens, Challenge)
+    older = _OlderEndpoint(stack.endpoint_url)
+    try:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", older.url)
+        stack.recorder.reset()
+        refreshed = client.refresh(tokens.refresh_token or "")
+        assert refreshed.username == "alice"
+        assert stack.recorder.count("InitiateAuth", "REFRESH_TOKEN_AUTH") == 1
+        # Any other refusal is not a reason to fall back: an unknown token stays refused.
+        stack.recorder.reset()
+        monkeypatch.setenv("AWS_ENDPOINT_URL", stack.endpoint_url)
+        with pytest.raises(UnauthorizedException):
+            client.refresh("not-a-refresh-token")
+        assert stack.recorder.operations() == ["GetTokensFromRefreshToken"]
+    finally:
+        older.close()
