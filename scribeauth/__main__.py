@@ -54,7 +54,12 @@ def _parser() -> argparse.ArgumentParser:
 def _tokens(auth: ScribeAuth, args: argparse.Namespace) -> dict[str, Any]:
     if args.refresh_token:
         return dict(auth.get_tokens(refresh_token=args.refresh_token))
-    dialogue = Dialogue()
+    dialogue = Dialogue(
+        fixes={
+            "password": "pass --password (or run it on a terminal)",
+            "MFA code": "run it on a terminal, or sign in with: scribeauth login --mfa-code CODE",
+        }
+    )
     password = args.password
     if password is None:
         password = dialogue.password(args.username)

@@ -51,6 +51,8 @@ _ENV_KEYS = (
 
 _lock = threading.Lock()
 _clients: dict[tuple[Any, ...], Any] = {}
+# botocore's service and endpoint data, parsed once per process (per AWS_DATA_PATH).
+_loaders: dict[str | None, Any] = {}
 
 
 def _file_stamp(path: str) -> tuple[int, int] | None:
@@ -70,6 +72,7 @@ def _cache_key(service: str, region: str, profile: str | None) -> tuple[Any, ...
 
 def _session(profile: str | None) -> Any:
     import botocore.exceptions
+    import botocore.loaders
     import botocore.session
 
     session = botocore.session.get_session()
@@ -83,6 +86,14 @@ def _session(profile: str | None) -> Any:
         # AWS_PROFILE names a profile the files lack: botocore would raise ProfileNotFound while
         # building the client. Cognito needs no profile, so read the default one instead.
         session.get_component("config_store").set_config_variable("profile", None)
+    # A new session would parse botocore's JSON models again (about 0.1 s); they never change
+    # within a process, so sessions share one loader per data path (AWS_DATA_PATH, `data_path`).
+    data_path = session.get_config_variable("data_path")
+    with _lock:
+        loader = _loaders.get(data_path)
+        if loader is None:
+            loader = _loaders[data_path] = botocore.loaders.create_loader(data_path)
+    session.register_component("data_loader", loader)
     return session
 
 

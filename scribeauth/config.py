@@ -26,7 +26,7 @@ from pathlib import Path
 from . import settings as _settings
 from .config_files import read_aws_profile, read_yaml_profile
 from .errors import ConfigError, MissingIdException
-from .ids import AUTH_FLOWS, DEFAULT_REGION, identity_pool_region, sha256_hex
+from .ids import AUTH_FLOWS, DEFAULT_REGION, identity_pool_region, sha256_hex, user_pool_region
 from .ini import section_header, write_profile
 from .settings import Setting
 
@@ -37,6 +37,7 @@ __all__ = [
     "Profile",
     "aws_config_path",
     "load_profile",
+    "missing_setting",
     "profile_name",
     "write_profile",
     "yaml_config_path",
@@ -103,7 +104,7 @@ class Profile:
     def cognito_region(self) -> str:
         """The region of the pools (Cognito calls go there whatever ``region`` says)."""
         if self.user_pool_id:
-            return self.user_pool_id.split("_", 1)[0]
+            return user_pool_region(self.user_pool_id)
         if self.identity_pool_id:
             return identity_pool_region(self.identity_pool_id)
         return DEFAULT_REGION
@@ -116,9 +117,8 @@ class Profile:
             MissingIdException: the profile has no user pool id.
         """
         if not self.user_pool_id:
-            raise MissingIdException(
-                f"profile {self.name!r} has no user pool id, which the identity pool needs; "
-                f"set scribe_user_pool_id (run: scribeauth configure --profile {self.name})"
+            raise missing_setting(
+                self.name, "user_pool_id", "(the identity pool needs it)", cls=MissingIdException
             )
         return f"cognito-idp.{self.cognito_region}.amazonaws.com/{self.user_pool_id}"
 
@@ -334,6 +334,34 @@ def load_profile(
     return Profile(name=name, sources=tuple(sources), **merged)
 
 
+def missing_setting(
+    name: str,
+    setting: str,
+    why: str = "",
+    *,
+    environ: Mapping[str, str] | None = None,
+    cls: type[ConfigError] = ConfigError,
+) -> ConfigError:
+    """The error for a profile that lacks a setting: names it in the AWS config file (section
+    and path), in the YAML file, as a variable and as a flag.
+
+    Args:
+        name: the profile name.
+        setting: the short name of the setting (``username``).
+        why: what needs it, e.g. "to sign in without a terminal".
+        environ: the environment the paths come from (default ``os.environ``).
+        cls: the class to make (``MissingIdException`` for an id).
+    """
+    env = _environ(environ)
+    row = _settings.by_name(setting)
+    return cls(
+        f"profile {name!r} has no {setting.replace('_', ' ')}{' ' + why if why else ''}: set "
+        f"{row.ini_key} in {section_header(name)} of {aws_config_path(env)} (or "
+        f"{row.yaml_key} under profiles.{name} in {yaml_config_path(env)}, or "
+        f"{row.env_var}), or pass {row.flag}"
+    )
+
+
 def _validate(name: str, merged: Mapping[str, str], origins: Mapping[str, _Origin]) -> None:
     for setting in _settings.TABLE:
         value = merged.get(setting.name)
@@ -342,7 +370,7 @@ def _validate(name: str, merged: Mapping[str, str], origins: Mapping[str, _Origi
     user_pool = merged.get("user_pool_id")
     identity_pool = merged.get("identity_pool_id")
     if user_pool and identity_pool:
-        user_region = user_pool.split("_", 1)[0]
+        user_region = user_pool_region(user_pool)
         identity_region = identity_pool_region(identity_pool)
         if user_region != identity_region:
             raise ConfigError(

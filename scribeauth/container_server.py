@@ -60,6 +60,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "scribeauth"
     sys_version = ""
     protocol_version = "HTTP/1.1"
+    timeout = 30  # an idle or trickling connection is dropped, not kept forever
 
     def _reply(self, status: HTTPStatus, body: dict[str, Any] | None = None) -> None:
         data = json.dumps(body if body is not None else {"message": status.phrase}).encode()

@@ -177,7 +177,12 @@ class Broker:
         # No session left: sign in (outside the refresh lock; a person may take minutes). A
         # browser-only profile never opens a browser by itself: it names `login --browser`.
         if self.profile.login == "browser" or not self._may_prompt(interactive):
-            raise self.sign_in_required()
+            good = self._still_good(self.cached())
+            if good is None:
+                raise self.sign_in_required()
+            # The session ended but its credentials have a while to go: use them meanwhile.
+            ended = backoff.record(self.cache, self.sign_in_required(), self._timestamp())
+            return self._serve(good, ended.message, ended.until)
         with self.cache.sign_in_lock():
             hit = self._fresh(self.cached())
             if hit is not None:
@@ -198,7 +203,8 @@ class Broker:
             return hit
         good = self._still_good(entry)
         failure = backoff.read(self.cache)
-        if failure is not None and failure.at >= asked:
+        cognito_failed = failure is not None and failure.exit_code != SignInRequired.exit_code
+        if failure is not None and cognito_failed and failure.at >= asked:
             # The holder we waited for failed just now: its error is ours, not a second try.
             if good is not None:
                 return self._serve(good, failure.message, failure.until)

@@ -96,7 +96,8 @@ def _isolated_environment(folder: Path) -> dict[str, str | None]:
         {
             "AWS_CONFIG_FILE": str(folder / "config"),
             "AWS_SHARED_CREDENTIALS_FILE": str(folder / "credentials"),
-            "SCRIBEAUTH_CONFIG": str(folder / "scribeauth.yaml"),
+            # No YAML file: SCRIBEAUTH_CONFIG must name one that exists, and this one is empty.
+            "SCRIBEAUTH_CONFIG": os.devnull,
             "SCRIBEAUTH_CACHE_DIR": str(folder / "cache"),
             "AWS_EC2_METADATA_DISABLED": "true",
         }

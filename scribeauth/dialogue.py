@@ -11,10 +11,11 @@ Standard library and our bottom modules only; :mod:`scribeauth.login` is only a 
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
-from .errors import ConfigError, ServiceError, UnauthorizedException
+from .errors import ConfigError, NoTerminalError, ServiceError, UnauthorizedException
 from .models import Challenge, Tokens
 
 # Not `from typing import TYPE_CHECKING`: the broker imports this module on the cache-hit path
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from .login import SignIn
     from .prompt import Terminal
 
-__all__ = ["CODE_PROMPTS", "MAX_STEPS", "Dialogue"]
+__all__ = ["CODE_PROMPTS", "MAX_STEPS", "NO_TERMINAL_FIXES", "Dialogue"]
 
 #: What to show when asking for the code of each MFA challenge.
 CODE_PROMPTS = {
@@ -39,6 +40,17 @@ _FACTORS = {
     "EMAIL_OTP": "a code sent to your e-mail",
     "SMS_OTP": "a code sent to your phone",
 }
+#: What to do instead of answering, when there is no terminal to ask on: ``scribeauth login``'s
+#: flags by default; ``python -m scribeauth`` passes its own.
+NO_TERMINAL_FIXES = {
+    "username": "set scribe_username in the profile, or pass --username",
+    "password": "pass it on stdin: --password-stdin",
+    "MFA code": "pass it: --mfa-code CODE",
+    "new password": "run scribeauth login on a terminal once to set it",
+    "MFA method": "run scribeauth login on a terminal once to choose it",
+    "confirmation code": "pass it: --code CODE",
+    "sign-in method": "set scribe_preferred_challenge (EMAIL_OTP, SMS_OTP or PASSWORD_SRP)",
+}
 #: Sign-in steps one person may need at most (password, MFA choice, MFA set-up, new password...).
 MAX_STEPS = 8
 _NEW_PASSWORD_TRIES = 3
@@ -49,10 +61,15 @@ class Dialogue:
 
     Args:
         terminal: where to ask (default ``/dev/tty``, opened on the first question).
+        fixes: what a person without a terminal should do instead, per question
+            (default :data:`NO_TERMINAL_FIXES`); named in the :class:`NoTerminalError`.
     """
 
-    def __init__(self, terminal: Terminal | None = None) -> None:
+    def __init__(
+        self, terminal: Terminal | None = None, *, fixes: Mapping[str, str] | None = None
+    ) -> None:
         self._terminal = terminal
+        self._fixes = NO_TERMINAL_FIXES if fixes is None else {**NO_TERMINAL_FIXES, **fixes}
 
     def __repr__(self) -> str:
         return f"Dialogue(terminal={self._terminal!r})"
@@ -70,6 +87,16 @@ class Dialogue:
             self._terminal = Terminal()
         return self._terminal
 
+    @contextlib.contextmanager
+    def _asking(self, what: str) -> Iterator[None]:
+        """Turns "no terminal" into a line naming what was asked for and what to do instead."""
+        try:
+            yield
+        except NoTerminalError as err:
+            raise NoTerminalError(
+                f"no terminal to ask for the {what} on; {self._fixes[what]}"
+            ) from err
+
     # -- single questions -------------------------------------------------------------------------
 
     def say(self, text: str) -> None:
@@ -78,11 +105,13 @@ class Dialogue:
 
     def username(self) -> str:
         """Asks who is signing in."""
-        return self.terminal.ask("Username: ").strip()
+        with self._asking("username"):
+            return self.terminal.ask("Username: ").strip()
 
     def password(self, username: str) -> str:
         """Asks for ``username``'s password, without echo."""
-        return self.terminal.ask_secret(f"Password for {username}: ")
+        with self._asking("password"):
+            return self.terminal.ask_secret(f"Password for {username}: ")
 
     def current_password(self) -> str:
         """Asks for the password in use, without echo (to change it)."""
@@ -91,11 +120,13 @@ class Dialogue:
     def code(self, challenge_name: str) -> str:
         """Asks for the code an MFA challenge (``SOFTWARE_TOKEN_MFA``, ``SMS_MFA``,
         ``EMAIL_OTP``) wants."""
-        return self.terminal.ask(CODE_PROMPTS[challenge_name]).strip()
+        with self._asking("MFA code"):
+            return self.terminal.ask(CODE_PROMPTS[challenge_name]).strip()
 
     def confirmation_code(self) -> str:
         """Asks for the code Cognito sent to reset a forgotten password."""
-        return self.terminal.ask("Confirmation code: ").strip()
+        with self._asking("confirmation code"):
+            return self.terminal.ask("Confirmation code: ").strip()
 
     def new_password(self) -> str:
         """Asks for a new password twice, until both match (three tries).
@@ -103,16 +134,18 @@ class Dialogue:
         Raises:
             UnauthorizedException: three times the two did not match (or were empty).
         """
-        for _ in range(_NEW_PASSWORD_TRIES):
-            first = self.terminal.ask_secret("New password: ")
-            if first and self.terminal.ask_secret("New password again: ") == first:
-                return first
-            self.say("The passwords differ (or are empty); try again.")
+        with self._asking("new password"):
+            for _ in range(_NEW_PASSWORD_TRIES):
+                first = self.terminal.ask_secret("New password: ")
+                if first and self.terminal.ask_secret("New password again: ") == first:
+                    return first
+                self.say("The passwords differ (or are empty); try again.")
         raise UnauthorizedException("the new password was not typed the same way twice")
 
     def choose_mfa(self, options: Sequence[str]) -> str:
         """Asks which MFA method to use."""
-        return self.terminal.choose("Which MFA method?", options)
+        with self._asking("MFA method"):
+            return self.terminal.choose("Which MFA method?", options)
 
     def can_ask(self) -> bool:
         """Whether a person can be asked (a terminal is attached)."""
@@ -190,7 +223,9 @@ class Dialogue:
             choice = offered[0]
         else:
             labels = [_FACTORS[c] for c in offered]
-            choice = offered[labels.index(self.terminal.choose("Sign in with?", labels))]
+            with self._asking("sign-in method"):
+                picked = self.terminal.choose("Sign in with?", labels)
+            choice = offered[labels.index(picked)]
         if choice in ("PASSWORD", "PASSWORD_SRP") and password is None:
             password = self.password(username)
         return client.answer(challenge, choice, password=password), password
@@ -204,17 +239,19 @@ class Dialogue:
             code = mfa_code if mfa_code is not None else self.code(name)
             return client.answer(challenge, code), None
         if name == "NEW_PASSWORD_REQUIRED":
-            self.say("A new password is required for this account.")
+            with self._asking("new password"):
+                self.say("A new password is required for this account.")
             return client.answer(challenge, new_password=self.new_password()), mfa_code
         if name == "SELECT_MFA_TYPE":
             choice = self.choose_mfa(_mfa_options(challenge))
             return client.answer(challenge, mfa_type=choice), mfa_code
         if name == "MFA_SETUP":
             setup = client.setup_totp(challenge)
-            self.say("Set up an authenticator app: add this account to it (scan or paste):")
-            self.say(setup.uri)
-            if mfa_code is None:
-                mfa_code = self.terminal.ask("Code from the app: ").strip()
+            with self._asking("MFA code"):
+                self.say("Set up an authenticator app: add this account to it (scan or paste):")
+                self.say(setup.uri)
+                if mfa_code is None:
+                    mfa_code = self.terminal.ask("Code from the app: ").strip()
             return client.finish_totp_setup(challenge, setup, mfa_code), None
         raise ServiceError(
             f"Cognito asked for a sign-in step scribeauth does not support ({name}); "

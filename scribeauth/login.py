@@ -45,9 +45,11 @@ from .errors import (
     CodeMismatchError,
     ConfigError,
     MissingIdException,
+    ResourceNotFoundException,
     ScribeAuthError,
     ServiceError,
     SrpNotAllowedError,
+    UnauthorizedException,
     UnknownException,
 )
 from .ids import (
@@ -359,10 +361,33 @@ class SignIn(ChoiceSteps, AccountCalls):
         claim = srp.password_claim(
             self.user_pool_id or "", user_id, password, a, big_a, srp_b, salt, block, self._now()
         )
-        reply = self._pool.respond_to_auth_challenge(
-            "PASSWORD_VERIFIER", session, {"USERNAME": user_id, **claim, **self._device_key()}
-        )
+        try:
+            reply = self._pool.respond_to_auth_challenge(
+                "PASSWORD_VERIFIER", session, {"USERNAME": user_id, **claim, **self._device_key()}
+            )
+        except UnauthorizedException as err:
+            # The pool id is only in the SRP proof, so a pool Cognito does not know reads as a
+            # wrong password; its public key set (404 for no such pool) tells the two apart.
+            if type(err) is UnauthorizedException and self._unknown_pool():
+                raise ResourceNotFoundException(
+                    f"Cognito does not know user pool {self.user_pool_id}; check "
+                    "scribe_user_pool_id in the profile",
+                    code=err.code,
+                ) from err
+            raise
         return self._outcome(reply, user_id)
+
+    def _unknown_pool(self) -> bool:
+        """Whether Cognito says this user pool does not exist (no key set at its address)."""
+        from .tokens import fetch_jwks
+
+        try:
+            fetch_jwks(self.user_pool_id or "", endpoint_url=self._pool.endpoint_url, timeout=5)
+        except ResourceNotFoundException:
+            return True
+        except ScribeAuthError:
+            return False
+        return False
 
     def answer(
         self,

@@ -105,10 +105,13 @@ class Refresher:
     def require_identity_pool(self) -> None:
         """Raises MissingIdException unless the profile can get AWS credentials."""
         if not self.profile.identity_pool_id:
-            name = self.profile.name
-            raise MissingIdException(
-                f"profile '{name}' has no identity pool id, which AWS credentials need; set "
-                f"scribe_identity_pool_id (run: scribeauth configure --profile {name})"
+            from .config import missing_setting
+
+            raise missing_setting(
+                self.profile.name,
+                "identity_pool_id",
+                "(AWS credentials need it)",
+                cls=MissingIdException,
             )
         self.profile.provider_name  # noqa: B018 (raises MissingIdException without a user pool)
 

@@ -122,6 +122,11 @@ class UserPoolClient:
         return f"UserPoolClient(region={self.region!r}, client_id={self.client_id!r})"
 
     @property
+    def endpoint_url(self) -> str:
+        """Where the calls go (the profile's endpoint settings applied)."""
+        return str(make_client("cognito-idp", self.region, self._profile).meta.endpoint_url)
+
+    @property
     def has_secret(self) -> bool:
         """Whether this is a confidential app client (calls carry SECRET_HASH)."""
         return bool(self._client_secret)

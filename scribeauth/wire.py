@@ -191,24 +191,29 @@ def call(
     except (
         botocore.exceptions.ConnectionError,
         botocore.exceptions.HTTPClientError,
-        botocore.exceptions.IncompleteReadError,
-        botocore.parsers.ResponseParserError,
         OSError,
     ) as err:
         raise ServiceUnavailableError(
             f"cannot reach {service} at {_endpoint(client)} for {operation} "
             f"({type(err).__name__}); check the network and AWS_ENDPOINT_URL, then try again"
         ) from err
-    except botocore.exceptions.BotoCoreError as err:
-        raise ServiceError(
-            f"{service} {operation} could not be sent ({type(err).__name__}); report it"
-        ) from err
-    except (AttributeError, TypeError, ValueError, OverflowError) as err:
+    except (
+        botocore.exceptions.IncompleteReadError,
+        botocore.parsers.ResponseParserError,
+        AttributeError,
+        TypeError,
+        ValueError,
+        OverflowError,
+    ) as err:
         # How botocore's parser fails on a reply that is not UTF-8, or is JSON of another
         # shape than the API's (a proxy's page, the wrong endpoint).
         raise ServiceUnavailableError(
             f"{service} at {_endpoint(client)} sent an unreadable reply to {operation} "
             f"({type(err).__name__}); check AWS_ENDPOINT_URL, then try again"
+        ) from err
+    except botocore.exceptions.BotoCoreError as err:
+        raise ServiceError(
+            f"{service} {operation} could not be sent ({type(err).__name__}); report it"
         ) from err
     if not isinstance(reply, dict):  # pragma: no cover - botocore always returns a dict
         raise ServiceError(f"{service} sent no reply to {operation}; try again")

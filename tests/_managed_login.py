@@ -19,11 +19,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from _chain import PROFILE, VENV_BIN, broker, child_env
-
 from scribeauth import oauth
 from scribeauth.local.cognito_rules import totp_code
 from scribeauth.local.stack import LocalStack
+from scribeauth.local.testing import BIN, PROFILE, broker, child_env
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -226,8 +225,8 @@ class Login:
         opener = tmp_path / "open-url"
         opener.write_text(f"#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{self.opened}'\n")
         opener.chmod(0o755)
-        command = [str(VENV_BIN / "scribeauth"), "login", *flags, "--profile", PROFILE]
-        if not (VENV_BIN / "scribeauth").exists():
+        command = [str(BIN / "scribeauth"), "login", *flags, "--profile", PROFILE]
+        if not (BIN / "scribeauth").exists():
             command = [sys.executable, "-m", "scribeauth.cli", *command[1:]]
         self.process = subprocess.Popen(
             command,

@@ -11,7 +11,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from _chain import PROFILE, VENV_BIN, broker, calls, process_command, run, write_profile
 from _managed_login import (
     Login,
     Pages,
@@ -28,13 +27,17 @@ from scribeauth.cli import main
 from scribeauth.config import load_profile
 from scribeauth.errors import ConfigError, SignInRequired
 from scribeauth.local.stack import LocalStack
+from scribeauth.local.testing import (
+    BIN,
+    PROFILE,
+    broker,
+    calls,
+    process_command,
+    run,
+    write_profile,
+)
+from scribeauth.local.testing.pty import pty_command
 from scribeauth.loopback import CallbackListener
-
-
-@pytest.fixture
-def stack(scribe_stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> LocalStack:
-    monkeypatch.setenv("AWS_ENDPOINT_URL", scribe_stack.endpoint_url)
-    return scribe_stack
 
 
 def browser_profile(stack: LocalStack, **extra: str) -> int:
@@ -161,7 +164,7 @@ def test_the_output_carries_no_secret(stack: LocalStack, tmp_path: Path) -> None
 
 def test_no_browser_without_anything_to_paste_into_is_one_line(stack: LocalStack) -> None:
     browser_profile(stack)
-    result = run([str(VENV_BIN / "scribeauth"), "login", "--no-browser", "--profile", PROFILE])
+    result = run([str(BIN / "scribeauth"), "login", "--no-browser", "--profile", PROFILE])
     assert (result.returncode, result.stdout) == (3, "")
     assert "stdin ended" in one_line_error(result.stderr)
     assert_nothing_cached(stack)
@@ -260,22 +263,19 @@ def test_logout_when_revoking_fails_still_deletes_the_cache(
 
 
 def test_no_browser_asks_for_the_address_on_the_terminal(stack: LocalStack) -> None:
-    from test_cli_pty import PtyCommand
-
     browser_profile(stack)
-    command = PtyCommand(
-        [str(VENV_BIN / "scribeauth"), "login", "--no-browser", "--profile", PROFILE]
-    )
-    stderr = command.process.stderr
-    assert stderr is not None
-    url = ""
-    while not url.startswith("http"):
-        url = stderr.readline().decode().strip()
-        assert url or command.process.poll() is None
-    landed = Pages(stack).sign_in(url, "alice", stack.seed.users["alice"].password).location
-    command.expect("Paste that whole address here: ")
-    command.type(landed)
-    code, out, err = command.finish()
+    argv = [str(BIN / "scribeauth"), "login", "--no-browser", "--profile", PROFILE]
+    with pty_command(argv) as command:
+        stderr = command.process.stderr
+        assert stderr is not None
+        url = ""
+        while not url.startswith("http"):
+            url = stderr.readline().decode().strip()
+            assert url or command.process.poll() is None
+        landed = Pages(stack).sign_in(url, "alice", stack.seed.users["alice"].password).location
+        command.expect("Paste that whole address here: ")
+        command.type(landed)
+        code, out, err = command.finish()
     assert code == 0, err
     assert "as alice;" in out
     # The terminal echoes what was pasted (a used-up code); scribeauth itself never prints it.

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _chain import broker, child_env, process_command, run, write_profile
 from _managed_login import (
     CHROMEDRIVER,
     CHROMIUM,
@@ -39,6 +38,7 @@ from _managed_login import (
 from scribeauth import oauth
 from scribeauth.local.cognito_rules import totp_code
 from scribeauth.local.stack import LocalStack
+from scribeauth.local.testing import broker, child_env, process_command, run, write_profile
 
 pytestmark = pytest.mark.slow
 
@@ -54,12 +54,6 @@ def _missing() -> str | None:
     except ImportError:
         return "selenium is not installed (pip install -e '.[test]')"
     return None
-
-
-@pytest.fixture
-def stack(scribe_stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> LocalStack:
-    monkeypatch.setenv("AWS_ENDPOINT_URL", scribe_stack.endpoint_url)
-    return scribe_stack
 
 
 @pytest.fixture

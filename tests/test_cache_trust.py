@@ -15,7 +15,6 @@ from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
-from _chain import PROFILE, broker, process_command, run, signed_in, write_profile
 
 from scribeauth.cache import cache_dir
 from scribeauth.cli import main
@@ -23,6 +22,14 @@ from scribeauth.errors import CacheError
 from scribeauth.fasthit import SUFFIX
 from scribeauth.files import temporary_name
 from scribeauth.local.stack import LocalStack
+from scribeauth.local.testing import (
+    PROFILE,
+    broker,
+    process_command,
+    run,
+    signed_in,
+    write_profile,
+)
 
 pytestmark = pytest.mark.skipif(
     not hasattr(os, "getuid") or os.getuid() != 0, reason="needs root to chown a planted file"

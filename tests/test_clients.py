@@ -267,3 +267,14 @@ def test_without_the_knob_botocore_backs_off_as_it_always_does(
     assert len(seen) == 3
     assert all(sleep <= 1.0 for sleep in seen)
     assert max(seen) > 0.02
+
+
+def test_sessions_share_botocores_parsed_models(isolated_env: Path) -> None:
+    # Each new config file means a new session; botocore's JSON models are parsed only once.
+    first = clients._session(None).get_component("data_loader")
+    write_config(isolated_env, "[profile scribe]\nregion = us-east-1\n")
+    second = clients._session("scribe").get_component("data_loader")
+    assert second is first
+    assert second.load_service_model("cognito-idp", "service-2")["metadata"]["serviceId"] == (
+        "Cognito Identity Provider"
+    )

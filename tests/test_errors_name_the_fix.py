@@ -232,3 +232,15 @@ def test_a_profile_name_that_is_not_utf8_is_a_config_error(where: str) -> None:
         # The environment is configuration (3); a flag may be refused as an argument (2).
         assert result.returncode in ((2, 3) if where == "flag" else (3,)), result.stderr
         assert "UTF-8" in one_line(result.stderr)
+
+
+@pytest.mark.parametrize("setting", ["scribe_identity_pool_id", "scribe_user_pool_id"])
+def test_a_missing_id_names_the_setting_and_the_file(
+    stack: LocalStack, setting: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure(stack, **{setting: None})
+    code, out, err = run_cli(monkeypatch, ["export", "--profile", PROFILE])
+    assert code == 3
+    assert out == ""
+    assert setting in one_line(err)
+    assert str(aws_config_path()) in err

@@ -24,11 +24,6 @@ from scribeauth.models import Jwt
 from scribeauth.tokens import issuer_url
 
 
-@pytest.fixture
-def stack(scribe_stack: LocalStack) -> LocalStack:
-    return scribe_stack
-
-
 def alice_code(stack: LocalStack, request: oauth.AuthorizationRequest) -> str:
     alice = stack.seed.users["alice"]
     reply = Pages(stack).sign_in(request.url, "alice", alice.password)

@@ -404,3 +404,24 @@ def test_the_in_process_refresh_has_the_deadline_too(stack: LocalStack) -> None:
     with pytest.raises(ServiceUnavailableError, match="4 s refresh deadline"):
         broker(stack).credentials(interactive=False)
     assert time.monotonic() - started < 6
+
+
+def test_a_session_that_ended_still_serves_its_good_credentials(stack: LocalStack) -> None:
+    from scribeauth.login import SignIn
+
+    entry = signed_in(stack)
+    assert entry.tokens is not None
+    assert entry.tokens.refresh_token
+    assert entry.credentials is not None
+    SignIn.from_profile(load_profile(PROFILE)).revoke(entry.tokens.refresh_token)
+    left_in_cache(stack, timedelta(minutes=15), timedelta(hours=1))
+    stack.recorder.reset()
+    stack.clock_offset = 3600  # the id token has expired at Cognito: refused, and no refresh
+    first = run(process_command())
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["AccessKeyId"] == entry.credentials.access_key_id
+    assert "run: scribeauth login --profile scribe" in first.stderr
+    assert len(first.stderr.splitlines()) == 1
+    stack.recorder.reset()
+    assert run(process_command()).returncode == 0
+    assert stack.recorder.requests == []  # recorded: no second doomed refresh

@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 from ..errors import ConfigError
+from ..ids import user_pool_region
 from .console import Console
 from .session import read_stdin_lines, terminal_or_none
 
@@ -62,7 +63,7 @@ def configure(args: argparse.Namespace, console: Console) -> int:
         given = getattr(args, setting)
         default = current.get(setting)
         if setting == "region" and not default and values.get("user_pool_id"):
-            default = values["user_pool_id"].split("_", 1)[0]
+            default = user_pool_region(values["user_pool_id"])
         while True:
             if given is not None:
                 value = given.strip()

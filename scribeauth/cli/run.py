@@ -52,7 +52,11 @@ _DROPPED = frozenset(
 _KEPT = frozenset({"SCRIBEAUTH_CONFIG", "SCRIBEAUTH_CACHE_DIR", "SCRIBEAUTH_DEBUG"})
 # Forwarded to the child. Ctrl-C (SIGINT) is not: the terminal sends it to the child's process
 # group already, and a second one would be a double interrupt.
-_FORWARDED = (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
+_FORWARDED = tuple(
+    getattr(signal, name)
+    for name in ("SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2")
+    if hasattr(signal, name)  # Windows has SIGTERM only
+)
 
 
 def child_environment(

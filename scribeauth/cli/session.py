@@ -128,6 +128,10 @@ def login(args: argparse.Namespace, console: Console) -> int:
     profile = load(args, username=args.username, auth_flow=args.auth_flow)
     if browser.wants_browser(args, profile):
         return _signed_in(console, profile, browser.login(args, console, profile))
+    if not profile.username and terminal_or_none(console) is None:
+        from ..config import missing_setting
+
+        raise missing_setting(profile.name, "username", "to sign in without a terminal")
     password = None
     if args.password_stdin:
         (password,) = read_stdin_lines(1, "--password-stdin")
@@ -158,7 +162,15 @@ def _signed_in(console: Console, profile: Profile, entry: CacheEntry) -> int:
     expiry = entry.credentials.expires_at if entry.credentials is not None else None
     suffix = f"; AWS credentials until {_when(expiry)}" if expiry is not None else ""
     console.out(f"Signed in to profile {profile.name!r} as {who}{suffix}.")
+    if not profile.identity_pool_id:
+        console.info(f"scribeauth: warning: {_no_identity_pool(profile)}")
     return 0
+
+
+def _no_identity_pool(profile: Profile) -> str:
+    from ..config import missing_setting
+
+    return str(missing_setting(profile.name, "identity_pool_id", "(so no AWS credentials)"))
 
 
 # -- logout --------------------------------------------------------------------------------
@@ -251,6 +263,9 @@ def status(args: argparse.Namespace, console: Console) -> int:
         width = max(len(label) for label, _ in rows)
         for label, value in rows:
             console.out(f"{label + ':':<{width + 1}} {value}")
+    if state.signed_in and not profile.identity_pool_id:
+        console.error(_no_identity_pool(profile))
+        return 3
     return 0 if state.signed_in else 4
 
 

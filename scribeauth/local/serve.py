@@ -141,8 +141,8 @@ def run(args: argparse.Namespace) -> int:
             region=args.region,
             token_lifetime=args.token_lifetime,
             credential_lifetime=args.credential_lifetime,
+            lockout_seconds=args.lockout_seconds,
         )
-        stack.user_pool.lockout_seconds = args.lockout_seconds
         with stack:
             describe(stack, sys.stdout)
             print_codes(stack, sys.stdout)

@@ -93,6 +93,8 @@ class LocalStack:
         region: the region of the pools and of the gateway's SigV4 scope.
         host: the loopback address to bind (``127.0.0.1``, ``localhost`` or ``::1``).
         port: the port; 0 picks a free one.
+        lockout_seconds: how long five wrong passwords lock a user out (settable later as
+            ``stack.user_pool.lockout_seconds``).
     """
 
     def __init__(
@@ -103,6 +105,7 @@ class LocalStack:
         region: str = "eu-west-2",
         host: str = "127.0.0.1",
         port: int = 0,
+        lockout_seconds: float = LOCKOUT_SECONDS,
     ) -> None:
         if host not in LOOPBACK_HOSTS:
             raise ValueError(f"the local stack only binds to loopback, not {host!r}")
@@ -112,12 +115,14 @@ class LocalStack:
         self.clock_offset: float = 0.0
         self.default_token_lifetime = token_lifetime
         self.default_credential_lifetime = credential_lifetime
+        self.default_lockout_seconds = lockout_seconds
         self.recorder = Recorder()
         self.faults = Faults()
         self.account_id = self._fresh_account_id()
         self.user_pool = StrictUserPool(
             account_id=self.account_id, region=region, now=self.now, token_lifetime=token_lifetime
         )
+        self.user_pool.lockout_seconds = lockout_seconds
         self.jwks: dict[str, Any] = self.user_pool.tokens.jwks
         self.seed = seeding.seed_stack(self.user_pool, f"{region}:{uuid.uuid4()}")
         self._seed_snapshots = [
@@ -324,7 +329,7 @@ class LocalStack:
             seeding.restore_configs(self.user_pool, self._config_snapshot)
             self.user_pool.devices.clear()
             self.user_pool.failures.clear()
-            self.user_pool.lockout_seconds = LOCKOUT_SECONDS
+            self.user_pool.lockout_seconds = self.default_lockout_seconds
 
     # ----------------------------------------------------------------------------- WSGI
     def _app(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
