@@ -431,3 +431,51 @@ def test_serve_and_exec_server_refusals(
     assert result.returncode == code, result.stderr
     assert says in result.stderr
     assert result.stdout == ""
+
+
+def test_still_good_credentials_are_served_through_an_outage(stack: LocalStack) -> None:
+    """The Broker's resilience flows through: Cognito failing, the cached credentials (6 minutes
+    left) are served to every poll, with one warning line, not one per request."""
+    signed_in(stack)
+    cached = expire_soon(stack, seconds=360)
+    assert cached.credentials is not None
+    stack.faults.add("GetCredentialsForIdentity", "500", times=1000)
+    stack.faults.add("InitiateAuth", "500", times=1000)
+    stack.faults.add("GetTokensFromRefreshToken", "500", times=1000)
+    polls = (
+        "import json, os, urllib.request;"
+        "env = os.environ; keys = [];"
+        "req = urllib.request.Request(env['AWS_CONTAINER_CREDENTIALS_FULL_URI'],"
+        " headers={'Authorization': env['AWS_CONTAINER_AUTHORIZATION_TOKEN']});"
+        "[keys.append(json.load(urllib.request.urlopen(req, timeout=60))['AccessKeyId'])"
+        " for _ in range(5)];"
+        "print(json.dumps(keys))"
+    )
+    argv = [SCRIBEAUTH, "exec", "--server", "--profile", PROFILE, "--", sys.executable, "-c",
+            polls]  # fmt: skip
+    result = run(argv, scribeauth_env(stack, NO_PROXY="*"), timeout=110)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [cached.credentials.access_key_id] * 5
+    warnings = [line for line in result.stderr.splitlines() if "using the cached" in line]
+    assert len(warnings) == 1, result.stderr
+    assert cached.credentials.secret_access_key not in result.stderr
+
+
+def test_debug_logs_of_the_endpoint_hold_no_secret(stack: LocalStack) -> None:
+    signed_in(stack)
+    poll = (
+        "import json, os, urllib.request; env = os.environ;"
+        "req = urllib.request.Request(env['AWS_CONTAINER_CREDENTIALS_FULL_URI'],"
+        " headers={'Authorization': env['AWS_CONTAINER_AUTHORIZATION_TOKEN']});"
+        "doc = json.load(urllib.request.urlopen(req, timeout=60));"
+        "print(json.dumps([env['AWS_CONTAINER_AUTHORIZATION_TOKEN'], doc['SecretAccessKey'],"
+        " doc['Token']]))"
+    )
+    argv = [SCRIBEAUTH, "exec", "--server", "--debug", "--profile", PROFILE, "--",
+            sys.executable, "-c", poll]  # fmt: skip
+    result = run(argv, scribeauth_env(stack, NO_PROXY="*"))
+    assert result.returncode == 0, result.stderr
+    secrets = json.loads(result.stdout)
+    assert "container endpoint" in result.stderr  # the endpoint's debug lines are there
+    for secret in secrets:
+        assert secret not in result.stderr

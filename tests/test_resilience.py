@@ -302,12 +302,19 @@ def test_four_callers_on_one_terminal_prompt_once(stack: LocalStack) -> None:
     try:
         shell.expect("Password for alice: ")
         time.sleep(1.5)  # the other three are running by now, and must not prompt
+        # Meanwhile a caller with no terminal does not wait for the person: it fails at once.
+        started = time.monotonic()
+        detached = run(process_command())
+        detached_took = time.monotonic() - started
         shell.type(alice.password)
         code, _, _ = shell.finish()
         echo_on = bool(termios.tcgetattr(shell.master)[3] & termios.ECHO)
     finally:
         shell.close()
     assert code == 0
+    assert detached.returncode == 4
+    assert "run: scribeauth login --profile scribe" in detached.stderr
+    assert detached_took < 20
     prompts = shell.screen.count("Password for")
     assert prompts == 1, shell.screen
     assert alice.password not in shell.screen

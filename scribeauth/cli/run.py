@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .console import Console, printable
 from .export import credential_environment
-from .session import broker_for, load
+from .session import CliTerminal, broker_for, load
 
 if TYPE_CHECKING:
     from ..config import Profile
@@ -79,13 +79,42 @@ def child_environment(
     return env
 
 
-def _first_credentials(args: argparse.Namespace, console: Console) -> tuple[Broker, AwsCredentials]:
-    """The profile's Broker and credentials, signing in on the terminal when one is attached."""
-    broker = broker_for(load(args), console)
+def _first_credentials(
+    args: argparse.Namespace, console: Console, *, serving: bool = False
+) -> tuple[Broker, AwsCredentials]:
+    """The profile's Broker and credentials, signing in on the terminal when one is attached.
+
+    A Broker that serves an endpoint says "using the cached credentials" at most once a minute:
+    a child polling through a Cognito outage must not flood the terminal.
+    """
+    if serving:
+        from ..credentials import Broker
+
+        broker = Broker(load(args), terminal=CliTerminal(console), warn=_limited(console))
+    else:
+        broker = broker_for(load(args), console)
     with console.busy("Getting AWS credentials"):
         credentials = broker.credentials()
     console.secret(credentials.secret_access_key, credentials.session_token)
     return broker, credentials
+
+
+def _limited(console: Console, every: float = 60.0) -> Callable[[str], None]:
+    """``console.error`` at most once per ``every`` seconds."""
+    import time
+
+    last = [-every]
+    lock = threading.Lock()
+
+    def warn(text: str) -> None:
+        with lock:
+            now = time.monotonic()
+            if now - last[0] < every:
+                return
+            last[0] = now
+        console.error(text)
+
+    return warn
 
 
 def _reporter(console: Console) -> Callable[[ScribeAuthError], None]:
@@ -112,7 +141,9 @@ def _server(broker: Broker, console: Console, host: str = "127.0.0.1", port: int
         console.secret(credentials.secret_access_key, credentials.session_token)
         return credentials
 
-    return CredentialsServer(source, host=host, port=port, on_error=_reporter(console))
+    server = CredentialsServer(source, host=host, port=port, on_error=_reporter(console))
+    console.secret(server.token)  # masked in --debug logs like every other secret
+    return server
 
 
 def run_command(args: argparse.Namespace, console: Console) -> int:
@@ -129,7 +160,7 @@ def run_command(args: argparse.Namespace, console: Console) -> int:
         # Before asking for credentials: a typo should not cost a sign-in.
         console.error(f"{name}: command not found")
         return EXIT_NOT_FOUND
-    broker, credentials = _first_credentials(args, console)
+    broker, credentials = _first_credentials(args, console, serving=args.server)
     server = _server(broker, console).start() if args.server else None
     try:
         variables = (
@@ -178,7 +209,7 @@ def _wait(child: subprocess.Popen[bytes]) -> int:
 def serve(args: argparse.Namespace, console: Console) -> int:
     from ..container_server import FULL_URI, TOKEN
 
-    broker, _ = _first_credentials(args, console)
+    broker, _ = _first_credentials(args, console, serving=True)
     server = _server(broker, console, args.host, args.port)
     console.out(f"export {FULL_URI}={server.url}")
     console.out(f"export {TOKEN}={server.token}")
