@@ -11,7 +11,8 @@ credentials files and the XDG folders (so the cache) under one folder, every ``A
   signing in (:func:`signed_in`) and moving cached credentials near their expiry
   (:func:`expire_soon`);
 - :mod:`.pty` drives programs on a pseudo-terminal, :mod:`.served` serves the identity pool and
-  gateway stand-ins alone, :mod:`.fault_matrix` is every Cognito call x every injected fault.
+  gateway stand-ins alone, :mod:`.fault_matrix` is every Cognito call x every injected fault,
+  :mod:`.consumers` runs boto3, the AWS CLI and the JavaScript SDK under ``exec --server``.
 
 ``tests/conftest.py`` turns these into pytest fixtures; ``benchmarks/`` calls them directly.
 Nothing here imports pytest, and moto only through :mod:`scribeauth.local.stack`.
