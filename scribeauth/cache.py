@@ -19,11 +19,24 @@ import stat
 from collections.abc import Mapping
 from pathlib import Path
 
-from .cache_format import FORMAT_VERSION, CacheEntry, entry_from_dict, entry_to_dict
+from .cache_format import (
+    FORMAT_VERSION,
+    CacheEntry,
+    device_from_dict,
+    device_to_dict,
+    entry_from_dict,
+    entry_to_dict,
+)
 from .errors import CacheError, RefreshBusyError
 from .fasthit import safe_name as _safe_name
 from .files import sweep_temporaries, untrusted_file, untrusted_folder, write_atomic
 from .lock import FileLock
+
+# Not `from typing import ...`: importing typing costs ~2 ms on the cache-hit path.
+# Type checkers treat any constant of this name as true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .models import RememberedDevice
 
 __all__ = [
     "FORMAT_VERSION",
@@ -126,6 +139,10 @@ class ProfileCache:
         self.sign_in_lock_path = self.path.with_name(self.path.name + ".sign-in.lock")
         # What the temporaries of the entry and of every sidecar start with.
         self._every_file = self.directory / self._stem
+        # The remembered device: its own file in its own 0700 folder, never beside the entry
+        # (not a sidecar), so that neither saving the entry nor logout (which deletes it and
+        # its sidecars) touches the device.
+        self.device_path = self.directory / "devices" / f"{self._stem}.json"
 
     def __repr__(self) -> str:
         return f"ProfileCache(profile_name={self.profile_name!r}, path={str(self.path)!r})"
@@ -196,6 +213,42 @@ class ProfileCache:
             return None
         finally:
             os.close(fd)
+
+    def load_device(self) -> RememberedDevice | None:
+        """The remembered device of this profile's user, or None (absent or unusable, as
+        :meth:`load`; saved under another fingerprint counts as absent).
+
+        Raises:
+            CacheError: a folder or the file is not to be trusted (as :meth:`load`).
+        """
+        if not _trusted_dir(self.directory) or not _trusted_dir(self.device_path.parent):
+            return None
+        data = self._read(self.device_path)
+        if data is None:
+            return None
+        try:
+            return device_from_dict(json.loads(data.decode("utf-8")), self.fingerprint)
+        except (ValueError, TypeError, RecursionError):
+            return None
+
+    def save_device(self, device: RememberedDevice) -> None:
+        """Saves the remembered device like an entry: 0600, atomically. Holds a secret.
+
+        Raises:
+            CacheError: the folder cannot be created or written.
+        """
+        document = device_to_dict(device, self.fingerprint)
+        _ensure_dir(self.directory)
+        _ensure_dir(self.device_path.parent)
+        self._write(self.device_path, json.dumps(document, indent=2).encode("utf-8"))
+
+    def delete_device(self) -> bool:
+        """Removes the remembered device; True when there was one.
+
+        Raises:
+            CacheError: the file exists but cannot be removed.
+        """
+        return self._remove(self.device_path)
 
     def read_sidecar(self, suffix: str) -> bytes | None:
         """The content of a :meth:`sidecar`, or None when absent or unreadable.

@@ -1,7 +1,8 @@
 """The cache entry and its JSON document: what is remembered about a signed-in profile.
 
 Serialising only (no disk): :class:`CacheEntry`, :func:`entry_to_dict` and
-:func:`entry_from_dict`, format version :data:`FORMAT_VERSION`. :mod:`scribeauth.cache` saves
+:func:`entry_from_dict`, and the remembered device's own document (:func:`device_to_dict` /
+:func:`device_from_dict`), format version :data:`FORMAT_VERSION`. :mod:`scribeauth.cache` saves
 and loads the document. Standard library only: it sits on the credential_process path.
 """
 
@@ -13,7 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from .errors import ScribeAuthError
-from .models import AwsCredentials, Jwt, Tokens, format_expiration, parse_expiration
+from .models import (
+    AwsCredentials,
+    Jwt,
+    RememberedDevice,
+    Tokens,
+    format_expiration,
+    parse_expiration,
+)
 
 # Not `from typing import ...`: importing typing costs ~2 ms on the cache-hit path.
 # Type checkers treat any constant of this name as true.
@@ -21,7 +29,14 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["FORMAT_VERSION", "CacheEntry", "entry_from_dict", "entry_to_dict"]
+__all__ = [
+    "FORMAT_VERSION",
+    "CacheEntry",
+    "device_from_dict",
+    "device_to_dict",
+    "entry_from_dict",
+    "entry_to_dict",
+]
 
 #: The version of the cache file format; other versions load as absent.
 FORMAT_VERSION = 1
@@ -180,3 +195,32 @@ def entry_from_dict(document: Any) -> CacheEntry:
 def _optional_time(document: Mapping[str, Any], key: str) -> datetime | None:
     text = _text(document, key)
     return None if text is None else parse_expiration(text)
+
+
+def device_to_dict(device: RememberedDevice, fingerprint: str) -> dict[str, Any]:
+    """The JSON document of a remembered device (its own file); holds the device password."""
+    return {
+        "version": FORMAT_VERSION,
+        "fingerprint": fingerprint,
+        "device_key": device.key,
+        "device_group_key": device.group_key,
+        "device_password": device.password,
+    }
+
+
+def device_from_dict(document: Any, fingerprint: str) -> RememberedDevice | None:
+    """The remembered device in a document, or None when another version or another profile's
+    (``fingerprint``) saved it.
+
+    Raises:
+        ValueError: a field is missing or not a string.
+    """
+    if not isinstance(document, dict) or document.get("version") != FORMAT_VERSION:
+        return None
+    if document.get("fingerprint") != fingerprint:
+        return None
+    return RememberedDevice(
+        key=_required(document, "device_key"),
+        group_key=_required(document, "device_group_key"),
+        password=_required(document, "device_password"),
+    )

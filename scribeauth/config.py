@@ -59,6 +59,8 @@ class Profile:
         username: the name the user signs in with, when configured.
         client_secret: the app client secret (confidential clients only). Never shown.
         auth_flow: a pinned sign-in flow, or None for the default (SRP, password fallback).
+        preferred_challenge: for ``USER_AUTH``, the first factor to try (default PASSWORD_SRP).
+        remember_device: ``scribe_remember_device``, as given (see :attr:`remember`).
         role_arn: a role to ask the identity pool for (``CustomRoleArn``).
         region: the profile's own ``region`` (for signing the user's API calls).
         domain: the user pool domain for browser sign-in (``https://auth.example.com``).
@@ -80,6 +82,8 @@ class Profile:
     username: str | None = None
     client_secret: str | None = field(default=None, repr=False)
     auth_flow: str | None = None
+    preferred_challenge: str | None = None
+    remember_device: str | None = None
     role_arn: str | None = None
     region: str | None = None
     domain: str | None = None
@@ -117,6 +121,14 @@ class Profile:
                 self.name, "user_pool_id", "(the identity pool needs it)", cls=MissingIdException
             )
         return f"cognito-idp.{self.cognito_region}.amazonaws.com/{self.user_pool_id}"
+
+    @property
+    def remember(self) -> bool | None:
+        """Whether to remember this device when the user pool asks (``scribe_remember_device``);
+        None when not set (then a terminal prompt decides)."""
+        if self.remember_device is None:
+            return None
+        return self.remember_device.lower() in ("true", "yes", "1", "on")
 
     @property
     def signing_region(self) -> str:

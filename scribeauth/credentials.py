@@ -44,7 +44,13 @@ from .errors import (
     ServiceUnavailableError,
     SignInRequired,
 )
-from .models import REFRESH_WINDOW, TOKEN_REFRESH_WINDOW, AwsCredentials, format_expiration
+from .models import (
+    REFRESH_WINDOW,
+    TOKEN_REFRESH_WINDOW,
+    AwsCredentials,
+    Tokens,
+    format_expiration,
+)
 from .refresh import Refresher, log
 from .status import SignOut, Status
 
@@ -53,6 +59,7 @@ from .status import SignOut, Status
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from .config import Profile
+    from .login import SignIn
     from .prompt import Terminal
 
 __all__ = ["ID_TOKEN_MIN_TTL", "MIN_TTL", "Broker", "SignOut", "Status"]
@@ -274,8 +281,14 @@ class Broker:
         password: str | None = None,
         mfa_code: str | None = None,
         terminal: Terminal | None = None,
+        remember_device: bool | None = None,
     ) -> CacheEntry:
         """Signs in, exchanges the id token for AWS credentials, and caches all of it.
+
+        Remembered devices (:mod:`scribeauth.devices`): the cached device goes with the
+        sign-in; a new one Cognito names is confirmed and cached, and remembered when the pool
+        asks and ``remember_device`` (else the profile's ``scribe_remember_device``, else a
+        question on the terminal) says yes. A device failure never fails the sign-in.
 
         Whatever is not given (username when the profile has none, password, MFA code, a new
         password, the MFA type, an authenticator set-up) is asked for on the terminal.
@@ -284,6 +297,8 @@ class Broker:
             password: the password; asked for when None.
             mfa_code: the code for the first MFA challenge; asked for when None.
             terminal: where to ask (default: this broker's, else ``/dev/tty``).
+            remember_device: whether to remember this device if the pool asks; None: the
+                profile's setting, else ask on the terminal (no terminal: not remembered).
 
         Returns:
             The saved cache entry: tokens, and (when the profile has an identity pool) the
@@ -295,7 +310,12 @@ class Broker:
             ScribeAuthError: any other failure.
         """
         with self.cache.sign_in_lock():
-            return self._sign_in(password=password, mfa_code=mfa_code, terminal=terminal)
+            return self._sign_in(
+                password=password,
+                mfa_code=mfa_code,
+                terminal=terminal,
+                remember_device=remember_device,
+            )
 
     def _sign_in(
         self,
@@ -303,6 +323,7 @@ class Broker:
         password: str | None = None,
         mfa_code: str | None = None,
         terminal: Terminal | None = None,
+        remember_device: bool | None = None,
     ) -> CacheEntry:
         if self.profile.identity_pool_id:
             self._refresher.require_identity_pool()
@@ -311,6 +332,17 @@ class Broker:
         username = self.profile.username or dialogue.username()
         tokens = dialogue.sign_in(
             client, username, password, mfa_code=mfa_code, profile_name=self.profile.name
+        )
+        from .devices import settle_device
+
+        remember = remember_device if remember_device is not None else self.profile.remember
+        settle_device(
+            client,
+            tokens,
+            self.cache,
+            remember=remember,
+            ask=dialogue.remember_device if dialogue.can_ask() else None,
+            warn=log().warning,
         )
         with self.cache.lock():
             previous = self.cached()
@@ -340,6 +372,16 @@ class Broker:
             UnauthorizedException: the current password is wrong
                 (:class:`~scribeauth.errors.PasswordPolicyError`: the new one is refused).
         """
+        tokens = self.live_tokens()
+        self._refresher.sign_in_client().change_password(tokens.access_token, old, new)
+
+    def live_tokens(self) -> Tokens:
+        """The cached tokens, renewed under the lock first when the access token has expired
+        on this broker's clock.
+
+        Raises:
+            SignInRequired: no session is cached, or it cannot be renewed.
+        """
         entry = self.cached()
         tokens = entry.tokens if entry is not None else None
         if entry is None or tokens is None:
@@ -352,10 +394,17 @@ class Broker:
             if renewed is None or renewed.tokens is None:
                 raise self.sign_in_required()
             tokens = renewed.tokens
-        self._refresher.sign_in_client().change_password(tokens.access_token, old, new)
+        return tokens
 
-    def sign_out(self) -> SignOut:
+    def sign_in_client(self) -> SignIn:
+        """The profile's sign-in client (with its remembered device), on this broker's clock."""
+        return self._refresher.sign_in_client()
+
+    def sign_out(self, *, forget_device: bool = False) -> SignOut:
         """Revokes the refresh token (when possible), then deletes the cache, whatever happened.
+
+        The remembered device stays (the next sign-in may skip MFA on it) unless
+        ``forget_device``: then Cognito forgets it first (ForgetDevice), and the cache too.
 
         Returns:
             What happened: whether there was a session, whether its refresh token could be
@@ -366,6 +415,10 @@ class Broker:
         """
         from .login import can_revoke
 
+        if forget_device:
+            from .devices import DeviceCalls
+
+            DeviceCalls(self).forget_this()
         entry = self.cache.load()
         tokens = entry.tokens if entry is not None else None
         revocable = tokens is not None and bool(tokens.refresh_token) and can_revoke(tokens)

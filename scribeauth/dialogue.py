@@ -15,7 +15,7 @@ import contextlib
 import json
 from collections.abc import Iterator, Mapping, Sequence
 
-from .errors import NoTerminalError, ServiceError, UnauthorizedException
+from .errors import ConfigError, NoTerminalError, ServiceError, UnauthorizedException
 from .models import Challenge, Tokens
 
 # Not `from typing import TYPE_CHECKING`: the broker imports this module on the cache-hit path
@@ -32,6 +32,13 @@ CODE_PROMPTS = {
     "SOFTWARE_TOKEN_MFA": "MFA code from your authenticator app: ",
     "SMS_MFA": "Code sent to your phone: ",
     "EMAIL_OTP": "Code sent to your e-mail: ",
+    "SMS_OTP": "Code sent to your phone: ",
+}
+_FACTORS = {
+    "PASSWORD_SRP": "password",
+    "PASSWORD": "password (sent to Cognito)",
+    "EMAIL_OTP": "a code sent to your e-mail",
+    "SMS_OTP": "a code sent to your phone",
 }
 #: What to do instead of answering, when there is no terminal to ask on: ``scribeauth login``'s
 #: flags by default; ``python -m scribeauth`` passes its own.
@@ -42,6 +49,7 @@ NO_TERMINAL_FIXES = {
     "new password": "run scribeauth login on a terminal once to set it",
     "MFA method": "run scribeauth login on a terminal once to choose it",
     "confirmation code": "pass it: --code CODE",
+    "sign-in method": "set scribe_preferred_challenge (EMAIL_OTP, SMS_OTP or PASSWORD_SRP)",
 }
 #: Sign-in steps one person may need at most (password, MFA choice, MFA set-up, new password...).
 MAX_STEPS = 8
@@ -139,6 +147,17 @@ class Dialogue:
         with self._asking("MFA method"):
             return self.terminal.choose("Which MFA method?", options)
 
+    def can_ask(self) -> bool:
+        """Whether a person can be asked (a terminal is attached)."""
+        return self.terminal.has_terminal()
+
+    def remember_device(self) -> bool:
+        """Asks whether to remember this device (Cognito may then skip the MFA code on it)."""
+        answer = self.terminal.ask(
+            "Remember this device? Cognito may then skip the MFA code here [y/N]: "
+        )
+        return answer.strip().lower() in ("y", "yes")
+
     # -- a whole sign-in --------------------------------------------------------------------------
 
     def sign_in(
@@ -155,8 +174,10 @@ class Dialogue:
         Args:
             client: the user pool's sign-in flows.
             username: who signs in.
-            password: the password; asked for when None.
-            mfa_code: the code for the first MFA challenge; asked for when None.
+            password: the password; asked for when None and needed (USER_AUTH may need a
+                code instead, or the password only once Cognito asks for it).
+            mfa_code: the code for the first code challenge (MFA, or a passwordless
+                sign-in's e-mail or SMS code); asked for when None.
             profile_name: named in errors.
 
         Returns:
@@ -167,12 +188,15 @@ class Dialogue:
             UnauthorizedException: wrong password or code, or new passwords that never matched.
             ServiceError: Cognito asked for a step scribeauth does not answer, or too many.
         """
-        if password is None:
+        if password is None and client.password_first:
             password = self.password(username)
         step: Tokens | Challenge = client.start(username, password)
         for _ in range(MAX_STEPS):
             if isinstance(step, Tokens):
                 return step
+            if step.name in ("PASSWORD_VERIFIER", "SELECT_CHALLENGE"):
+                step, password = self._choose(client, step, username, password)
+                continue
             step, mfa_code = self._answer(client, step, mfa_code)
         if isinstance(step, Tokens):
             return step
@@ -180,6 +204,31 @@ class Dialogue:
             f"signing in to profile '{profile_name}' took more than {MAX_STEPS} steps; "
             "Cognito keeps asking, check the user pool's settings"
         )
+
+    def _choose(
+        self, client: SignIn, challenge: Challenge, username: str, password: str | None
+    ) -> tuple[Tokens | Challenge, str | None]:
+        """USER_AUTH's own steps: the password Cognito now asks for, or the factor to use."""
+        from .choice import PASSKEY_HINT, available_challenges
+
+        if challenge.name == "PASSWORD_VERIFIER":
+            password = password if password is not None else self.password(username)
+            return client.answer(challenge, password=password), password
+        offered = [c for c in available_challenges(challenge) if c in _FACTORS]
+        if not offered:
+            raise ConfigError(PASSKEY_HINT)
+        if client.preferred_challenge in offered:
+            choice = client.preferred_challenge
+        elif len(offered) == 1:
+            choice = offered[0]
+        else:
+            labels = [_FACTORS[c] for c in offered]
+            with self._asking("sign-in method"):
+                picked = self.terminal.choose("Sign in with?", labels)
+            choice = offered[labels.index(picked)]
+        if choice in ("PASSWORD", "PASSWORD_SRP") and password is None:
+            password = self.password(username)
+        return client.answer(challenge, choice, password=password), password
 
     def _answer(
         self, client: SignIn, challenge: Challenge, mfa_code: str | None

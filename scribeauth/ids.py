@@ -15,9 +15,11 @@ from .errors import ConfigError
 
 __all__ = [
     "AUTH_FLOWS",
+    "CHOICE",
     "DEFAULT_REGION",
     "IDENTITY_POOL_ID",
     "PASSWORD",
+    "PREFERRED_CHALLENGES",
     "REGION",
     "SRP",
     "USER_POOL_ID",
@@ -33,8 +35,12 @@ DEFAULT_REGION = "eu-west-2"
 SRP = "USER_SRP_AUTH"
 #: The password is sent to Cognito (over TLS).
 PASSWORD = "USER_PASSWORD_AUTH"  # noqa: S105 - a flow name, not a password
+#: Choice-based sign-in: a password, or a one-time code by e-mail or SMS (``USER_AUTH``).
+CHOICE = "USER_AUTH"
 #: The sign-in flows a profile may pin (``scribe_auth_flow``).
-AUTH_FLOWS = (SRP, PASSWORD)
+AUTH_FLOWS = (SRP, PASSWORD, CHOICE)
+#: The first factor ``scribe_preferred_challenge`` may name for USER_AUTH (the first: default).
+PREFERRED_CHALLENGES = ("PASSWORD_SRP", "PASSWORD", "EMAIL_OTP", "SMS_OTP")
 
 _REGION = r"[a-z]{2}(?:-[a-z]+)+-\d{1,2}"
 #: A region name, e.g. ``eu-west-2``.

@@ -11,24 +11,29 @@ back. Challenges are values, not exceptions. Cognito quirks followed here:
   pinned) says to pin ``scribe_auth_flow = USER_PASSWORD_AUTH``; the person decides.
 - InitiateAuth takes the name the user typed; every challenge response (and its SECRET_HASH) uses
   ``USER_ID_FOR_SRP`` from the challenge, kept in :attr:`Challenge.username`.
-- A refresh for a confidential client hashes the internal username (``cognito:username``).
+- A remembered device goes as ``DEVICE_KEY`` with every sign-in step and refresh;
+  ``DEVICE_SRP_AUTH`` is answered without asking anyone (:mod:`scribeauth.device_steps`).
+- ``USER_AUTH`` (choice-based sign-in) is :mod:`scribeauth.choice`; MFA set-up is
+  :mod:`scribeauth.mfa_setup`; refresh (GetTokensFromRefreshToken, rotation) and the signed-in
+  user's calls are :mod:`scribeauth.account`; what a reply means is :mod:`scribeauth.replies`.
 
-The password lives only in the arguments and locals of :meth:`SignIn.start`.
+The password lives only in the arguments and locals of :meth:`SignIn.start` and
+:meth:`SignIn.answer`.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlencode
 
-from . import srp
+from . import devices, srp
+from .account import AccountCalls, can_revoke
+from .choice import PASSKEY_HINT, ChoiceSteps, available_challenges
+from .device_steps import DeviceSteps
 from .errors import (
-    CodeMismatchError,
     ConfigError,
     MissingIdException,
     ResourceNotFoundException,
@@ -38,8 +43,18 @@ from .errors import (
     UnauthorizedException,
     UnknownException,
 )
-from .ids import AUTH_FLOWS, DEFAULT_REGION, PASSWORD, SRP, USER_POOL_ID, region_of
-from .models import Challenge, Jwt, Tokens
+from .ids import (
+    AUTH_FLOWS,
+    CHOICE,
+    DEFAULT_REGION,
+    PASSWORD,
+    PREFERRED_CHALLENGES,
+    SRP,
+    USER_POOL_ID,
+    region_of,
+)
+from .mfa_setup import MfaSetupSteps, TotpSetup
+from .models import Challenge, RememberedDevice, Tokens
 from .replies import (
     CODE_KEYS,
     SUPPORTED_CHALLENGES,
@@ -56,54 +71,26 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AUTH_FLOWS",
+    "CHOICE",
     "DEFAULT_REGION",
+    "PASSKEY_HINT",
+    "PREFERRED_CHALLENGES",
     "SUPPORTED_CHALLENGES",
     "SignIn",
     "TotpSetup",
+    "available_challenges",
     "can_revoke",
     "region_of",
 ]
 
 _log = logging.getLogger(__name__)
 
-_ISSUER = "Scribe"
-
 
 def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def can_revoke(tokens: Tokens) -> bool:
-    """Whether RevokeToken can work for these tokens.
-
-    Cognito only revokes refresh tokens issued while token revocation was on, and marks the
-    tokens they issue with ``origin_jti`` (the rule Amplify follows).
-    """
-    for raw in (tokens.access_token, tokens.id_token):
-        try:
-            if "origin_jti" in Jwt.parse(raw).claims:
-                return True
-        except UnknownException:
-            continue
-    return False
-
-
-@dataclass(frozen=True)
-class TotpSetup:
-    """A TOTP secret Cognito generated for MFA set-up, to load into an authenticator app.
-
-    Attributes:
-        secret: the base32 secret (show it once; never log it).
-        session: the session to verify the first code with.
-        uri: the ``otpauth://`` URI (for a QR code); it contains the secret.
-    """
-
-    secret: str = field(repr=False)
-    session: str = field(repr=False)
-    uri: str = field(repr=False)
-
-
-class SignIn:
+class SignIn(ChoiceSteps, DeviceSteps, MfaSetupSteps, AccountCalls):
     """The user-pool sign-in flows for one app client.
 
     Args:
@@ -114,7 +101,10 @@ class SignIn:
         profile: the AWS config profile whose ``services`` section may set the endpoint.
         now: the clock (aware UTC), for the SRP timestamp.
         random_bytes: the source of randomness for SRP.
-        warn: where warnings go (none are sent today; kept for callers that pass it).
+        warn: where warnings go (a remembered device Cognito no longer knows).
+        device: this machine's remembered device for the user, if any.
+        preferred_challenge: for USER_AUTH: ``PASSWORD_SRP`` (default), ``PASSWORD``,
+            ``EMAIL_OTP`` or ``SMS_OTP``.
 
     Raises:
         MissingIdException: no client id.
@@ -132,13 +122,20 @@ class SignIn:
         now: Callable[[], datetime] = _utc_now,
         random_bytes: Callable[[int], bytes] = os.urandom,
         warn: Callable[[str], None] = _log.warning,
+        device: RememberedDevice | None = None,
+        preferred_challenge: str | None = None,
     ) -> None:
         if not client_id:
             raise MissingIdException("no app client id: set scribe_client_id in the profile")
         if auth_flow is not None and auth_flow not in AUTH_FLOWS:
             raise ConfigError(
                 f"unknown auth flow {auth_flow!r}: set scribe_auth_flow to "
-                "USER_SRP_AUTH or USER_PASSWORD_AUTH"
+                "USER_SRP_AUTH, USER_PASSWORD_AUTH or USER_AUTH"
+            )
+        if preferred_challenge is not None and preferred_challenge not in PREFERRED_CHALLENGES:
+            raise ConfigError(
+                f"unknown preferred challenge {preferred_challenge!r}: set "
+                f"scribe_preferred_challenge to one of {', '.join(PREFERRED_CHALLENGES)}"
             )
         if auth_flow == SRP and not user_pool_id:
             raise ConfigError("USER_SRP_AUTH needs the user pool id: set scribe_user_pool_id")
@@ -155,10 +152,28 @@ class SignIn:
         self._now = now
         self._random_bytes = random_bytes
         self._warn = warn
+        self.device = device
+        self.preferred_challenge = preferred_challenge or PREFERRED_CHALLENGES[0]
+        #: ``NewDeviceMetadata`` of the last tokens: confirm it with :meth:`confirm_new_device`.
+        self.new_device: devices.NewDevice | None = None
+        self.device_dropped = False
+        self._device_failed = False
+        self._srp_secret: tuple[int, int] | None = None
 
     @classmethod
-    def from_profile(cls, profile: Profile, *, now: Callable[[], datetime] = _utc_now) -> SignIn:
+    def from_profile(
+        cls,
+        profile: Profile,
+        *,
+        now: Callable[[], datetime] = _utc_now,
+        device: RememberedDevice | None = None,
+    ) -> SignIn:
         """The sign-in flows of a profile's app client (the one place a profile becomes them).
+
+        Args:
+            profile: the profile.
+            now: the clock.
+            device: the remembered device of the profile's user (from its cache), if any.
 
         Raises:
             MissingIdException: the profile has no client id.
@@ -171,6 +186,8 @@ class SignIn:
             auth_flow=profile.auth_flow,
             profile=profile.name,
             now=now,
+            device=device,
+            preferred_challenge=profile.preferred_challenge,
         )
 
     def __repr__(self) -> str:
@@ -186,9 +203,18 @@ class SignIn:
             return self.auth_flow
         return SRP if self.user_pool_id else PASSWORD
 
+    @property
+    def password_first(self) -> bool:
+        """Whether :meth:`start` needs the password (False for USER_AUTH unless PASSWORD is
+        preferred: a code, or the SRP proof later, may be all it takes)."""
+        return self.flow != CHOICE or self.preferred_challenge == "PASSWORD"
+
     # -- sign-in -----------------------------------------------------------------------------
-    def start(self, username: str, password: str) -> Tokens | Challenge:
+    def start(self, username: str, password: str | None) -> Tokens | Challenge:
         """Signs in with a username (or alias) and password.
+
+        With USER_AUTH the password may be None (see :attr:`password_first`): then a
+        ``PASSWORD_VERIFIER`` or ``SELECT_CHALLENGE`` challenge comes back for it.
 
         Returns:
             The tokens, or the next challenge to answer with :meth:`answer`.
@@ -203,6 +229,19 @@ class SignIn:
         """
         if not username:
             raise ConfigError("no username: set scribe_username or pass --username")
+        try:
+            return self._start(username, password)
+        except ScribeAuthError as err:
+            # Cognito forgot the device (or its proof failed): sign in without it, as Amplify.
+            if not self._drop_forgotten_device(err):
+                raise
+            return self._start(username, password)
+
+    def _start(self, username: str, password: str | None) -> Tokens | Challenge:
+        if self.flow == CHOICE:
+            return self._start_choice(username, password)
+        if password is None:
+            raise ValueError(f"{self.flow} needs the password")
         if self.flow == SRP:
             try:
                 return self._start_srp(username, password)
@@ -217,17 +256,35 @@ class SignIn:
                     "--auth-flow USER_PASSWORD_AUTH)",
                     code=err.code,
                 ) from err
-        reply = self._pool.initiate_auth(PASSWORD, {"USERNAME": username, "PASSWORD": password})
+        reply = self._pool.initiate_auth(
+            PASSWORD, {"USERNAME": username, "PASSWORD": password, **self._device_key()}
+        )
         return self._outcome(reply, username)
 
     def _start_srp(self, username: str, password: str) -> Tokens | Challenge:
-        pool_id = self.user_pool_id or ""
-        a, big_a = srp.generate_a(self._random_bytes)
-        reply = self._pool.initiate_auth(SRP, {"USERNAME": username, "SRP_A": srp.srp_a_hex(big_a)})
+        self._srp_secret = srp.generate_a(self._random_bytes)
+        reply = self._pool.initiate_auth(
+            SRP,
+            {
+                "USERNAME": username,
+                "SRP_A": srp.srp_a_hex(self._srp_secret[1]),
+                **self._device_key(),
+            },
+        )
         if reply.get("ChallengeName") != "PASSWORD_VERIFIER":
             return self._outcome(reply, username)
         params = parameters(reply)
         user_id = params.get("USER_ID_FOR_SRP") or params.get("USERNAME") or username
+        return self._verify_password(params, session_of(reply, required=False), user_id, password)
+
+    def _verify_password(
+        self, params: Mapping[str, str], session: str, user_id: str, password: str
+    ) -> Tokens | Challenge:
+        """Answers PASSWORD_VERIFIER with the SRP secret drawn for this attempt."""
+        if self._srp_secret is None:
+            raise ValueError("PASSWORD_VERIFIER answers an SRP start of this SignIn")
+        a, big_a = self._srp_secret
+        self._srp_secret = None  # one proof per secret
         try:
             srp_b, salt, block = params["SRP_B"], params["SALT"], params["SECRET_BLOCK"]
         except KeyError as err:
@@ -235,21 +292,19 @@ class SignIn:
                 f"Cognito's PASSWORD_VERIFIER challenge lacks {err.args[0]}; try again"
             ) from err
         claim = srp.password_claim(
-            pool_id, user_id, password, a, big_a, srp_b, salt, block, self._now()
+            self.user_pool_id or "", user_id, password, a, big_a, srp_b, salt, block, self._now()
         )
         try:
             reply = self._pool.respond_to_auth_challenge(
-                "PASSWORD_VERIFIER",
-                session_of(reply, required=False),
-                {"USERNAME": user_id, **claim},
+                "PASSWORD_VERIFIER", session, {"USERNAME": user_id, **claim, **self._device_key()}
             )
         except UnauthorizedException as err:
             # The pool id is only in the SRP proof, so a pool Cognito does not know reads as a
             # wrong password; its public key set (404 for no such pool) tells the two apart.
             if type(err) is UnauthorizedException and self._unknown_pool():
                 raise ResourceNotFoundException(
-                    f"Cognito does not know user pool {pool_id}; check scribe_user_pool_id "
-                    "in the profile",
+                    f"Cognito does not know user pool {self.user_pool_id}; check "
+                    "scribe_user_pool_id in the profile",
                     code=err.code,
                 ) from err
             raise
@@ -274,6 +329,7 @@ class SignIn:
         *,
         new_password: str | None = None,
         mfa_type: str | None = None,
+        password: str | None = None,
     ) -> Tokens | Challenge:
         """Answers a challenge returned by :meth:`start` or a previous :meth:`answer`.
 
@@ -284,6 +340,12 @@ class SignIn:
             new_password: the new password for NEW_PASSWORD_REQUIRED (instead of ``answer``).
             mfa_type: for SELECT_MFA_TYPE: ``SOFTWARE_TOKEN_MFA``/``totp``, ``SMS_MFA``/``sms``
                 or ``EMAIL_OTP``/``email`` (instead of ``answer``).
+            password: the password, for USER_AUTH's PASSWORD_VERIFIER (or ``answer``) and for
+                a SELECT_CHALLENGE answered with PASSWORD or PASSWORD_SRP.
+
+        For SELECT_CHALLENGE, ``answer`` is the factor (``EMAIL_OTP``/``email``,
+        ``SMS_OTP``/``sms``, ``PASSWORD``, ``PASSWORD_SRP``); for EMAIL_OTP and SMS_OTP the
+        code.
 
         Returns:
             The tokens, or the next challenge.
@@ -294,7 +356,16 @@ class SignIn:
                 Cognito refused the answer.
         """
         name = challenge.name
-        responses = {"USERNAME": challenge.username}
+        responses = {"USERNAME": challenge.username, **self._device_key()}
+        if name == "PASSWORD_VERIFIER":
+            secret = password if password is not None else answer
+            if not secret:
+                raise ValueError("PASSWORD_VERIFIER needs the password")
+            return self._verify_password(
+                challenge.parameters, challenge.session, challenge.username, secret
+            )
+        if name == "SELECT_CHALLENGE":
+            return self._select(challenge, answer, password)
         if name in CODE_KEYS:
             responses[CODE_KEYS[name]] = code_of(answer)
         elif name == "NEW_PASSWORD_REQUIRED":
@@ -311,85 +382,15 @@ class SignIn:
         reply = self._pool.respond_to_auth_challenge(name, challenge.session, responses)
         return self._outcome(reply, challenge.username)
 
-    def setup_totp(self, challenge: Challenge, *, label: str | None = None) -> TotpSetup:
-        """Starts MFA_SETUP: asks Cognito for a new TOTP secret for this user.
-
-        Args:
-            challenge: the MFA_SETUP challenge.
-            label: the account name the authenticator app shows (default: the challenge's user).
-        """
-        if challenge.name != "MFA_SETUP":
-            raise ValueError(f"setup_totp() answers MFA_SETUP, not {challenge.name}")
-        reply = self._pool.associate_software_token(session=challenge.session)
-        secret = reply.get("SecretCode")
-        if not isinstance(secret, str) or not secret:
-            raise UnknownException("Cognito's AssociateSoftwareToken reply lacks the secret")
-        session = session_of(reply, required=False) or challenge.session
-        account = quote(f"{_ISSUER}:{label or challenge.username}", safe=":@")
-        query = urlencode({"secret": secret, "issuer": _ISSUER}, quote_via=quote)
-        return TotpSetup(secret=secret, session=session, uri=f"otpauth://totp/{account}?{query}")
-
-    def finish_totp_setup(
-        self, challenge: Challenge, setup: TotpSetup, code: str
-    ) -> Tokens | Challenge:
-        """Finishes MFA_SETUP with the first code the authenticator app shows."""
-        reply = self._pool.verify_software_token(
-            code_of(code), session=setup.session, friendly_name="scribeauth"
-        )
-        if reply.get("Status") != "SUCCESS":
-            raise CodeMismatchError(
-                "Cognito did not accept the authenticator code; check the app and try again"
-            )
-        session = session_of(reply, required=False) or setup.session
-        reply = self._pool.respond_to_auth_challenge(
-            "MFA_SETUP", session, {"USERNAME": challenge.username}
-        )
-        return self._outcome(reply, challenge.username)
-
-    # -- after sign-in -------------------------------------------------------------------------
-    def refresh(self, refresh_token: str, *, username: str | None = None) -> Tokens:
-        """New id and access tokens from a refresh token (one InitiateAuth call).
-
-        Args:
-            refresh_token: the refresh token.
-            username: the internal username (``Tokens.username`` of the old tokens); needed only
-                for an app client with a secret, which Cognito checks against it.
-
-        Returns:
-            The new tokens, keeping ``refresh_token`` unless Cognito rotated it.
-
-        Raises:
-            UnauthorizedException: the refresh token is revoked, expired or unknown.
-        """
-        reply = self._pool.initiate_auth(
-            "REFRESH_TOKEN_AUTH", {"REFRESH_TOKEN": refresh_token}, secret_hash_username=username
-        )
-        result = self._outcome(reply, username or "")
-        if isinstance(result, Challenge):
-            raise UnknownException(
-                f"Cognito answered a refresh with the {result.name} challenge; sign in again"
-            )
-        return result.with_refresh_token(refresh_token)
-
-    def revoke(self, refresh_token: str) -> None:
-        """Revokes a refresh token (and the tokens it issued) at Cognito."""
-        self._pool.revoke_token(refresh_token)
-
-    def global_sign_out(self, access_token: str) -> None:
-        """Signs the user out everywhere: all their refresh tokens stop working."""
-        self._pool.global_sign_out(access_token)
-
-    def change_password(self, access_token: str, old: str, new: str) -> None:
-        """Changes the signed-in user's password."""
-        self._pool.change_password(access_token, old, new)
-
-    def forgot_password(self, username: str) -> dict[str, Any]:
-        """Asks Cognito to send a password-reset code; returns where it went."""
-        return self._pool.forgot_password(username)
-
-    def confirm_forgot_password(self, username: str, code: str, new_password: str) -> None:
-        """Sets a new password with the code :meth:`forgot_password` sent."""
-        self._pool.confirm_forgot_password(username, code_of(code), new_password)
-
-    # What a reply means is protocol, in scribeauth.replies.
-    _outcome = staticmethod(outcome)
+    # -- replies -------------------------------------------------------------------------------
+    def _outcome(self, reply: Mapping[str, Any], username: str) -> Tokens | Challenge:
+        """What a reply means (:func:`scribeauth.replies.outcome`), with this sign-in's part:
+        a new device to confirm kept, a remembered device's proof given, passkeys refused."""
+        result = reply.get("AuthenticationResult")
+        if isinstance(result, Mapping) and result:
+            self.new_device = devices.new_device_of(result)
+        elif reply.get("ChallengeName") == "DEVICE_SRP_AUTH":
+            return self._prove_device(reply, username)
+        elif reply.get("ChallengeName") == "WEB_AUTHN":
+            raise ConfigError(PASSKEY_HINT)
+        return outcome(reply, username)

@@ -28,6 +28,7 @@ __all__ = [
     "AwsCredentials",
     "Challenge",
     "Jwt",
+    "RememberedDevice",
     "Tokens",
     "format_expiration",
     "parse_expiration",
@@ -223,6 +224,25 @@ class Challenge:
     session: str = field(repr=False)
     parameters: Mapping[str, str] = field(default_factory=dict)
     username: str = ""
+
+
+@dataclass(frozen=True)
+class RememberedDevice:
+    """This machine as a device Cognito tracks for the user (device tracking).
+
+    Made when the device is confirmed (ConfirmDevice) after a sign-in returned
+    ``NewDeviceMetadata``; its key goes with every sign-in and refresh, and its password answers
+    ``DEVICE_SRP_AUTH``.
+
+    Attributes:
+        key: Cognito's DeviceKey (an id, not a secret).
+        group_key: Cognito's DeviceGroupKey (the device SRP's realm).
+        password: the random device password the verifier was made from. Secret.
+    """
+
+    key: str
+    group_key: str
+    password: str = field(repr=False)
 
 
 def format_expiration(when: datetime) -> str:

@@ -86,7 +86,9 @@ class Refresher:
         (which checks their TIMESTAMP against its own, within 5 minutes)."""
         from .login import SignIn
 
-        return SignIn.from_profile(self.profile, now=self._cognito_now)
+        return SignIn.from_profile(
+            self.profile, now=self._cognito_now, device=self.cache.load_device()
+        )
 
     def _cognito_now(self) -> datetime:
         """This broker's clock, moved by the offset the latest reply showed (when not noise)."""
@@ -132,9 +134,14 @@ class Refresher:
             return None
         return self.save_credentials(fresh, fresh.tokens or tokens)
 
-    def refresh_tokens(self, entry: CacheEntry) -> CacheEntry | None:
+    def refresh_tokens(self, entry: CacheEntry, *, retry: bool = True) -> CacheEntry | None:
         """New tokens from the refresh token, saved at once; None when there is none or Cognito
-        refuses it (a sign-in is needed)."""
+        refuses it (a sign-in is needed).
+
+        A refusal first re-reads the cache: when another process rotated the refresh token
+        meanwhile, its tokens are used (refreshed once more with the new token if ``retry``)
+        instead of signing the user out.
+        """
         tokens = entry.tokens
         if tokens is None or not tokens.refresh_token:
             return None
@@ -144,11 +151,29 @@ class Refresher:
             fresh = self.sign_in_client().refresh(tokens.refresh_token, username=tokens.username)
         except (SignInRequired, UnauthorizedException) as err:
             log().debug("profile %s: refresh refused (%s)", name, type(err).__name__)
-            return None
+            return self._rotated_meanwhile(tokens.refresh_token, retry)
+        # With rotation the reply carries a new refresh token and the old one dies after the
+        # client's grace period: saved here, before the caller lets go of the lock, so that
+        # whoever refreshes next reads the new one.
         entry = entry.replace(tokens=fresh.with_refresh_token(tokens.refresh_token))
         # Keep the new tokens even if what follows fails: no second refresh next time.
         self.cache.save(entry)
         return entry
+
+    def _rotated_meanwhile(self, refused: str, retry: bool) -> CacheEntry | None:
+        """After a refused refresh: the cache as another process left it, if that process
+        rotated the refresh token (or signed in again) meanwhile; else None (sign in)."""
+        latest = self.cache.load()
+        if latest is None or latest.tokens is None:
+            return None
+        latest = latest.scoped_to(self.profile.identity_pool_id, self.profile.role_arn)
+        tokens = latest.tokens
+        if tokens is None or not tokens.refresh_token or tokens.refresh_token == refused:
+            return None
+        log().debug("profile %s: another process rotated the refresh token", self.profile.name)
+        if tokens.valid(self._now()):
+            return latest
+        return self.refresh_tokens(latest, retry=False) if retry else None
 
     def save_credentials(self, entry: CacheEntry, tokens: Tokens) -> CacheEntry:
         """Exchanges the id token for AWS credentials and saves them with the tokens."""

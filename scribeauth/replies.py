@@ -2,7 +2,10 @@
 
 :func:`outcome` reads an InitiateAuth / RespondToAuthChallenge reply as :class:`Tokens` or the
 next :class:`Challenge` (the one place that does); the helpers pull a challenge's parameters and
-session, check a code and an MFA choice. :class:`scribeauth.login.SignIn` sends and receives.
+session, check a code, an MFA choice and a USER_AUTH factor choice (``SELECT_CHALLENGE``, whose
+``AvailableChallenges`` the challenge keeps as its ``AVAILABLE_CHALLENGES`` parameter, JSON).
+:class:`scribeauth.login.SignIn` sends and receives; the device steps (``DEVICE_SRP_AUTH``) and
+passkeys (``WEB_AUTHN``) are its business, before a reply reaches :func:`outcome`.
 """
 
 from __future__ import annotations
@@ -15,10 +18,13 @@ from .errors import ServiceError, UnknownException
 from .models import Challenge, Tokens
 
 __all__ = [
+    "CHOICE_ALIASES",
     "CODE_KEYS",
     "MFA_ALIASES",
     "SUPPORTED_CHALLENGES",
+    "available_challenges",
     "code_of",
+    "factor_choice",
     "mfa_choice",
     "offered_mfa",
     "outcome",
@@ -32,7 +38,10 @@ SUPPORTED_CHALLENGES = frozenset(
         "SOFTWARE_TOKEN_MFA",
         "SMS_MFA",
         "EMAIL_OTP",
+        "SMS_OTP",
         "SELECT_MFA_TYPE",
+        "SELECT_CHALLENGE",
+        "PASSWORD_VERIFIER",
         "MFA_SETUP",
     }
 )
@@ -41,6 +50,7 @@ CODE_KEYS = {
     "SOFTWARE_TOKEN_MFA": "SOFTWARE_TOKEN_MFA_CODE",
     "SMS_MFA": "SMS_MFA_CODE",
     "EMAIL_OTP": "EMAIL_OTP_CODE",
+    "SMS_OTP": "SMS_OTP_CODE",
 }
 # Friendly names a person (or the CLI) may use for SELECT_MFA_TYPE.
 MFA_ALIASES = {
@@ -51,6 +61,14 @@ MFA_ALIASES = {
     "sms_mfa": "SMS_MFA",
     "email": "EMAIL_OTP",
     "email_otp": "EMAIL_OTP",
+}
+# Friendly names for SELECT_CHALLENGE answers (USER_AUTH's factors).
+CHOICE_ALIASES = {
+    "email": "EMAIL_OTP",
+    "sms": "SMS_OTP",
+    "text": "SMS_OTP",
+    "srp": "PASSWORD_SRP",
+    "passkey": "WEB_AUTHN",
 }
 
 
@@ -81,9 +99,15 @@ def outcome(reply: Mapping[str, Any], username: str) -> Tokens | Challenge:
             "ask the user pool's administrator"
         )
     params = parameters(reply)
+    if name == "SELECT_CHALLENGE":
+        available = reply.get("AvailableChallenges")
+        params["AVAILABLE_CHALLENGES"] = json.dumps(
+            [str(c) for c in available] if isinstance(available, list) else []
+        )
     return Challenge(
         name=name,
-        session=session_of(reply, required=True),
+        # As with USER_SRP_AUTH, a PASSWORD_VERIFIER may come without a session.
+        session=session_of(reply, required=name != "PASSWORD_VERIFIER"),
         parameters=params,
         username=params.get("USER_ID_FOR_SRP") or username,
     )
@@ -145,6 +169,30 @@ def mfa_choice(challenge: Challenge, choice: str | None) -> str:
         raise ValueError("SELECT_MFA_TYPE needs the MFA type to use")
     chosen = MFA_ALIASES.get(choice.strip().lower(), choice.strip().upper())
     offered = offered_mfa(challenge)
+    if offered and chosen not in offered:
+        raise ValueError(f"{choice!r} is not offered; choose one of {', '.join(offered)}")
+    return chosen
+
+
+def available_challenges(challenge: Challenge) -> list[str]:
+    """The factors a SELECT_CHALLENGE offers (Cognito's ``AvailableChallenges``)."""
+    try:
+        offered = json.loads(challenge.parameters.get("AVAILABLE_CHALLENGES") or "[]")
+    except ValueError:
+        return []
+    return [str(item) for item in offered] if isinstance(offered, list) else []
+
+
+def factor_choice(challenge: Challenge, choice: str | None) -> str:
+    """The SELECT_CHALLENGE answer for ``choice`` (``email``, ``sms``, ``PASSWORD_SRP``, ...).
+
+    Raises:
+        ValueError: no choice, or one the challenge does not offer (a caller's bug).
+    """
+    if not choice:
+        raise ValueError("SELECT_CHALLENGE needs the factor to use")
+    chosen = CHOICE_ALIASES.get(choice.strip().lower(), choice.strip().upper())
+    offered = available_challenges(challenge)
     if offered and chosen not in offered:
         raise ValueError(f"{choice!r} is not offered; choose one of {', '.join(offered)}")
     return chosen

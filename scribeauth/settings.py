@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .ids import AUTH_FLOWS, IDENTITY_POOL_ID, REGION, USER_POOL_ID
+from .ids import AUTH_FLOWS, IDENTITY_POOL_ID, PREFERRED_CHALLENGES, REGION, USER_POOL_ID
 
 __all__ = ["NAMES", "TABLE", "Setting", "by_name"]
 
@@ -98,6 +98,18 @@ TABLE: tuple[Setting, ...] = (
         " or ".join(AUTH_FLOWS),
         "|".join(AUTH_FLOWS),
         normalize=str.upper,
+    ),
+    _setting(
+        "preferred_challenge",
+        "for USER_AUTH, the first factor to try: " + ", ".join(PREFERRED_CHALLENGES),
+        "|".join(PREFERRED_CHALLENGES),
+        normalize=str.upper,
+    ),
+    _setting(
+        "remember_device",
+        "true or false (remember this device when the user pool asks)",
+        r"true|false|yes|no|1|0|on|off",
+        normalize=str.lower,
     ),
     _setting(
         "role_arn",

@@ -11,8 +11,20 @@ that every client library (amazon-cognito-identity-js, pycognito, the AWS SDK he
 - the proof is ``HMAC-SHA256(key, poolname | USER_ID_FOR_SRP | SECRET_BLOCK | TIMESTAMP)``, with
   ``TIMESTAMP`` like ``Tue Feb 1 03:04:05 UTC 2000`` (English names, day not zero-padded).
 
+Remembered devices (device tracking) reuse the same arithmetic with the device in place of the
+user, as amazon-cognito-identity-js does it (``generateHashDevice`` / ``getDeviceResponse``):
+
+- the device password is ``base64(40 random bytes)``, its salt 16 random bytes;
+- the verifier sent by ``ConfirmDevice`` is ``g^x mod N`` with
+  ``x = H(pad(salt) | H(DeviceGroupKey | DeviceKey | ":" | device password))``, both as base64 of
+  their padded bytes;
+- the ``DEVICE_PASSWORD_VERIFIER`` answer is the password claim with ``DeviceGroupKey`` in place
+  of the pool name and ``DeviceKey`` in place of ``USER_ID_FOR_SRP``.
+
 Randomness and the clock are passed in so the arithmetic is testable with fixed values. The
-password only ever lives in the arguments and locals of :func:`password_claim`.
+password only ever lives in the arguments and locals of :func:`password_claim`; the device
+password in those of :func:`device_verifier` and :func:`device_claim` (the caller keeps it in
+the profile's cache, like a refresh token).
 """
 
 from __future__ import annotations
@@ -30,7 +42,11 @@ __all__ = [
     "G",
     "N",
     "cognito_timestamp",
+    "device_claim",
+    "device_verifier",
     "generate_a",
+    "new_device_password",
+    "new_device_salt",
     "pad_hex",
     "password_claim",
     "secret_hash",
@@ -61,6 +77,8 @@ G = 2
 
 _INFO = b"Caldera Derived Key"
 _A_BYTES = 128  # 1024 random bits for the private value, as the Cognito clients use
+_DEVICE_PASSWORD_BYTES = 40  # amazon-cognito-identity-js generateRandomString()
+_DEVICE_SALT_BYTES = 16  # amazon-cognito-identity-js generateHashDevice()
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -187,7 +205,31 @@ def password_claim(
     Raises:
         ServiceError: the challenge is malformed or unsafe (``B mod N == 0`` or ``u == 0``).
     """
-    pool_name = _pool_name(pool_id)
+    return _claim(
+        _pool_name(pool_id),
+        user_id_for_srp,
+        password,
+        a,
+        big_a,
+        srp_b_hex,
+        salt_hex,
+        secret_block_b64,
+        now,
+    )
+
+
+def _claim(
+    realm: str,
+    user_id: str,
+    password: str,
+    a: int,
+    big_a: int,
+    srp_b_hex: str,
+    salt_hex: str,
+    secret_block_b64: str,
+    now: datetime,
+) -> dict[str, str]:
+    """The claim for a user (realm: pool name) or a device (realm: device group key)."""
     big_b = _hex_int(srp_b_hex, "SRP_B")
     salt = _hex_int(salt_hex, "SALT")
     try:
@@ -202,18 +244,109 @@ def password_claim(
     if u == 0:
         raise ServiceError("the SRP exchange produced u = 0; sign in again")
 
-    inner = hashlib.sha256(f"{pool_name}{user_id_for_srp}:{password}".encode()).digest()
-    x = _sha256_int(_pad(salt) + inner)
+    x = _x(realm, user_id, password, salt)
     # Reduce the base first so pow() never sees a negative number.
     base = (big_b - _K * pow(G, x, N)) % N
     s = pow(base, a + u * x, N)
     key = _hkdf(_pad(s), _pad(u))
 
     timestamp = cognito_timestamp(now)
-    message = pool_name.encode() + user_id_for_srp.encode() + secret_block + timestamp.encode()
+    message = realm.encode() + user_id.encode() + secret_block + timestamp.encode()
     signature = base64.b64encode(hmac.new(key, message, hashlib.sha256).digest()).decode("ascii")
     return {
         "PASSWORD_CLAIM_SIGNATURE": signature,
         "PASSWORD_CLAIM_SECRET_BLOCK": secret_block_b64,
         "TIMESTAMP": timestamp,
     }
+
+
+def _x(realm: str, user_id: str, password: str, salt: int) -> int:
+    inner = hashlib.sha256(f"{realm}{user_id}:{password}".encode()).digest()
+    return _sha256_int(_pad(salt) + inner)
+
+
+# -- remembered devices --------------------------------------------------------------------------
+
+
+def new_device_password(random_bytes: Callable[[int], bytes]) -> str:
+    """A fresh random device password: base64 of 40 random bytes, as Amplify makes it.
+
+    Args:
+        random_bytes: a cryptographic source of random bytes, e.g. ``os.urandom``.
+    """
+    return base64.b64encode(random_bytes(_DEVICE_PASSWORD_BYTES)).decode("ascii")
+
+
+def new_device_salt(random_bytes: Callable[[int], bytes]) -> int:
+    """A fresh random salt for a device verifier (16 random bytes, read as a positive number)."""
+    return int.from_bytes(random_bytes(_DEVICE_SALT_BYTES), "big")
+
+
+def device_verifier(
+    device_group_key: str, device_key: str, device_password: str, salt: int
+) -> dict[str, str]:
+    """ConfirmDevice's ``DeviceSecretVerifierConfig`` for a new device.
+
+    Args:
+        device_group_key: ``NewDeviceMetadata.DeviceGroupKey`` from the sign-in reply.
+        device_key: ``NewDeviceMetadata.DeviceKey`` from the sign-in reply.
+        device_password: from :func:`new_device_password`; keep it (secret) to sign in later.
+        salt: from :func:`new_device_salt`.
+
+    Returns:
+        ``{"Salt": ..., "PasswordVerifier": ...}``: base64 of the padded salt and of the padded
+        verifier ``g^x mod N``.
+    """
+    if not device_group_key or not device_key:
+        raise ValueError("a device verifier needs the device group key and the device key")
+    verifier = pow(G, _x(device_group_key, device_key, device_password, salt), N)
+    return {
+        "Salt": base64.b64encode(_pad(salt)).decode("ascii"),
+        "PasswordVerifier": base64.b64encode(_pad(verifier)).decode("ascii"),
+    }
+
+
+def device_claim(
+    device_group_key: str,
+    device_key: str,
+    device_password: str,
+    a: int,
+    big_a: int,
+    srp_b_hex: str,
+    salt_hex: str,
+    secret_block_b64: str,
+    now: datetime,
+) -> dict[str, str]:
+    """Answers Cognito's ``DEVICE_PASSWORD_VERIFIER`` challenge for a remembered device.
+
+    Args:
+        device_group_key: the device group key saved when the device was confirmed.
+        device_key: the device key.
+        device_password: the device password saved when the device was confirmed.
+        a: a private value from :func:`generate_a`, fresh for this attempt.
+        big_a: its public value (the one sent as ``SRP_A`` with ``DEVICE_SRP_AUTH``).
+        srp_b_hex: ``SRP_B`` from the challenge.
+        salt_hex: ``SALT`` from the challenge.
+        secret_block_b64: ``SECRET_BLOCK`` from the challenge.
+        now: the current time.
+
+    Returns:
+        ``PASSWORD_CLAIM_SIGNATURE``, ``PASSWORD_CLAIM_SECRET_BLOCK`` and ``TIMESTAMP``; the caller
+        adds ``USERNAME`` and ``DEVICE_KEY`` (and ``SECRET_HASH``).
+
+    Raises:
+        ServiceError: the challenge is malformed or unsafe.
+    """
+    if not device_group_key or not device_key:
+        raise ValueError("a device claim needs the device group key and the device key")
+    return _claim(
+        device_group_key,
+        device_key,
+        device_password,
+        a,
+        big_a,
+        srp_b_hex,
+        salt_hex,
+        secret_block_b64,
+        now,
+    )

@@ -27,12 +27,16 @@ from .errors import (
     UnauthorizedException,
     UserNotConfirmedError,
 )
+from .pool_devices import DeviceOperations
 
-__all__ = ["UserPoolClient", "error_code", "srp_not_enabled"]
+__all__ = ["UserPoolClient", "error_code", "operation_unknown", "srp_not_enabled"]
 
 _SIGN_IN_AGAIN = "sign in again: scribeauth login"
 _WAIT = "wait a minute, then try again"
 _CHECK_IDS = "check scribe_client_id and scribe_user_pool_id (and the pool's region) in the profile"
+_UNKNOWN_OPERATION = "UnknownOperationException"
+# Cognito's message when a user is locked out after too many failed sign-ins.
+_LOCKED_OUT = "password attempts exceeded"
 
 # Cognito code -> (our class, the fix), for the codes wire.classify leaves to each client.
 # Codes in neither become ServiceError.
@@ -44,6 +48,8 @@ _ERRORS: dict[str, tuple[type[ScribeAuthError], str]] = {
         "the password must be changed; reset it: scribeauth forgot-password",
     ),
     "UnauthorizedException": (UnauthorizedException, "check the app client settings"),
+    # GetTokensFromRefreshToken with a token rotation already replaced (past the grace period).
+    "RefreshTokenReuseException": (UnauthorizedException, _SIGN_IN_AGAIN),
     "CodeMismatchException": (CodeMismatchError, "check the code and enter it again"),
     "EnableSoftwareTokenMFAException": (
         CodeMismatchError,
@@ -71,6 +77,13 @@ def error_code(err: BaseException) -> str | None:
     return err.code if isinstance(err, ScribeAuthError) else None
 
 
+def operation_unknown(err: BaseException) -> bool:
+    """Whether the call failed because the operation is unknown, to the endpoint (Cognito's
+    ``UnknownOperationException``: an older or partial emulator) or to the installed botocore
+    (its service model lacks the operation)."""
+    return error_code(err) == _UNKNOWN_OPERATION
+
+
 def srp_not_enabled(err: BaseException) -> bool:
     """Whether Cognito refused USER_SRP_AUTH because the app client does not allow that flow.
 
@@ -84,7 +97,7 @@ def _safe_message(message: object, secrets: Iterable[str]) -> str:
     return wire.safe_message(message, secrets)
 
 
-class UserPoolClient:
+class UserPoolClient(DeviceOperations):
     """The cognito-idp calls scribeauth makes, for one app client.
 
     Args:
@@ -177,8 +190,14 @@ class UserPoolClient:
         }
         if session:
             params["Session"] = session
-        # The SRP proof answers for the password: a refusal there means a wrong password.
-        context = "sign-in" if name == "PASSWORD_VERIFIER" else "challenge"
+        # The SRP proof (or the password itself, in USER_AUTH) answers for the password: a
+        # refusal there means a wrong password. A device's proof is the device's, not the user's.
+        if name.startswith("DEVICE_"):
+            context = "device"
+        elif name in _PASSWORD_CHALLENGES or "PASSWORD" in answers or "SRP_A" in answers:
+            context = "sign-in"
+        else:
+            context = "challenge"
         return self._call(
             "respond_to_auth_challenge", context, [*answers.values(), session or ""], **params
         )
@@ -212,6 +231,25 @@ class UserPoolClient:
         )
 
     # -- tokens ----------------------------------------------------------------------------------
+    def get_tokens_from_refresh_token(
+        self, refresh_token: str, *, device_key: str | None = None
+    ) -> dict[str, Any]:
+        """GetTokensFromRefreshToken: new tokens, and a new refresh token when the app client
+        rotates them (the old one then dies after the client's grace period).
+
+        Confidential clients send the raw ``ClientSecret`` here, not a SECRET_HASH.
+
+        Raises:
+            ServiceError: with code ``UnknownOperationException`` (see :func:`operation_unknown`)
+                when the endpoint or botocore does not know the operation.
+        """
+        params: dict[str, Any] = {"RefreshToken": refresh_token, "ClientId": self.client_id}
+        if self._client_secret:
+            params["ClientSecret"] = self._client_secret
+        if device_key:
+            params["DeviceKey"] = device_key
+        return self._call("get_tokens_from_refresh_token", "refresh", [refresh_token], **params)
+
     def revoke_token(self, token: str) -> None:
         """RevokeToken: the refresh token and the tokens it issued stop working."""
         params: dict[str, Any] = {"Token": token, "ClientId": self.client_id}
@@ -263,6 +301,13 @@ class UserPoolClient:
         self, method: str, context: str, secrets: Iterable[Any], **params: Any
     ) -> dict[str, Any]:
         client = make_client("cognito-idp", self.region, self._profile)
+        if not hasattr(client, method):
+            # An older botocore whose model lacks the operation: the caller may fall back.
+            operation = "".join(part.title() for part in method.split("_"))
+            raise ServiceError(
+                f"this botocore does not know Cognito {operation}; upgrade botocore",
+                code=_UNKNOWN_OPERATION,
+            )
         # unique_id keeps this to one registration on the process-wide shared client.
         client.meta.events.register(
             "before-parse.cognito-identity-provider",
@@ -288,6 +333,9 @@ def _one_of(*, session: str | None, access_token: str | None) -> dict[str, str]:
     return {"Session": session} if session else {"AccessToken": access_token or ""}
 
 
+# Answers to these challenges stand for the password: a refusal means a wrong password.
+_PASSWORD_CHALLENGES = frozenset({"PASSWORD_VERIFIER", "PASSWORD", "PASSWORD_SRP"})
+
 _UNAUTHORIZED_FIX = {
     "sign-in": "check the username and password",
     "challenge": "check the code; if the sign-in has timed out, " + _SIGN_IN_AGAIN,
@@ -295,6 +343,7 @@ _UNAUTHORIZED_FIX = {
     "token": _SIGN_IN_AGAIN,
     "password": "check the current password; if the session has ended, " + _SIGN_IN_AGAIN,
     "reset": "check the username",
+    "device": "this device is no longer remembered; sign in again: scribeauth login",
 }
 
 
@@ -325,6 +374,12 @@ def _word(refusal: wire.Refusal, context: str, secrets: list[str]) -> ScribeAuth
             cls, fix = ExpiredCodeError, _SIGN_IN_AGAIN
         if context == "sign-in" and not said:
             detail = " (incorrect username or password)"
+        if _LOCKED_OUT in refusal.message.lower():
+            # Cognito locks a user out after 5 failed sign-ins, for a while that grows.
+            detail = " (too many failed sign-ins: the user is locked out for now)"
+            fix = "wait a few minutes, then try again, or ask an administrator to reset it"
+    if code == "ResourceNotFoundException" and context == "device":
+        fix = "Cognito does not know this device; list them with: scribeauth devices"
     if code == "UserNotFoundException" and context == "sign-in":
         detail, fix = " (incorrect username or password)", "check the username and password"
 

@@ -60,6 +60,7 @@ def test_every_command_is_registered() -> None:
         "login",
         "logout",
         "status",
+        "devices",
         "export",
         "exec",
         "request",

@@ -209,7 +209,7 @@ def test_refresh_keeps_the_refresh_token_and_issues_new_tokens(
     again = expect_tokens(auth.get_tokens(refresh_token=first["refresh_token"]), "alice")
     assert again["refresh_token"] == first["refresh_token"]
     assert again["access_token"] != first["access_token"]
-    assert stack.recorder.count("InitiateAuth", "REFRESH_TOKEN_AUTH") == 1
+    assert stack.recorder.count("GetTokensFromRefreshToken") == 1
 
 
 @pytest.mark.parametrize(

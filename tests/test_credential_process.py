@@ -122,8 +122,8 @@ def test_refresh_with_an_expiring_id_token_costs_two_calls(stack: LocalStack) ->
     expire_soon(stack)
     result = run(process_command())
     assert result.returncode == 0, result.stderr
-    assert calls(stack) == ["InitiateAuth", "GetCredentialsForIdentity"]
-    assert stack.recorder.count("InitiateAuth", "REFRESH_TOKEN_AUTH") == 1
+    assert calls(stack) == ["GetTokensFromRefreshToken", "GetCredentialsForIdentity"]
+    assert stack.recorder.count("GetTokensFromRefreshToken") == 1
 
 
 def test_sixteen_racers_at_expiry_refresh_once(stack: LocalStack) -> None:
@@ -289,7 +289,7 @@ def test_debug_log_shows_no_secret(stack: LocalStack) -> None:
     for secret in secrets:
         assert secret
         assert secret not in result.stderr
-    assert calls(stack) == ["InitiateAuth", "GetCredentialsForIdentity"]
+    assert calls(stack) == ["GetTokensFromRefreshToken", "GetCredentialsForIdentity"]
 
 
 def test_main_in_process_hit(stack: LocalStack, capsys: pytest.CaptureFixture[str]) -> None:

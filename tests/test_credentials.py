@@ -98,8 +98,8 @@ def test_expiring_id_token_costs_two_calls(stack: LocalStack) -> None:
     entry = signed_in(stack)
     stack.clock_offset = 3600 - 4 * 60  # id token and credentials: 4 minutes left
     fresh = broker(stack).credentials()
-    assert calls(stack) == ["InitiateAuth", "GetCredentialsForIdentity"]
-    assert stack.recorder.count("InitiateAuth", "REFRESH_TOKEN_AUTH") == 1
+    assert calls(stack) == ["GetTokensFromRefreshToken", "GetCredentialsForIdentity"]
+    assert stack.recorder.count("GetTokensFromRefreshToken") == 1
     assert stack.recorder.count("GetId") == 0
     saved = broker(stack).cached()
     assert saved is not None
@@ -111,16 +111,16 @@ def test_expiring_id_token_costs_two_calls(stack: LocalStack) -> None:
     assert saved.identity_id == entry.identity_id
 
 
-def test_confidential_client_refresh_hashes_the_internal_username(stack: LocalStack) -> None:
+def test_confidential_client_refresh_after_an_alias_sign_in(stack: LocalStack) -> None:
     alice = stack.seed.users["alice"]
     assert alice.email
     assert alice.email != alice.username
-    # Signed in by e-mail alias: SECRET_HASH on refresh must use the internal name.
+    # Signed in by e-mail alias: the refresh sends the client secret itself, no name to hash.
     write_profile(stack, client="confidential", extra={"scribe_username": alice.email})
     signed_in(stack)
     stack.clock_offset = 3600 - 60
     broker(stack).credentials()
-    assert calls(stack) == ["InitiateAuth", "GetCredentialsForIdentity"]
+    assert calls(stack) == ["GetTokensFromRefreshToken", "GetCredentialsForIdentity"]
 
 
 def test_get_id_runs_once_ever(stack: LocalStack) -> None:
@@ -191,7 +191,7 @@ def test_revoked_refresh_token_means_sign_in(stack: LocalStack) -> None:
     with pytest.raises(SignInRequired) as caught:
         broker(stack).credentials(interactive=False)
     assert str(caught.value) == SIGN_IN_AGAIN
-    assert calls(stack) == ["InitiateAuth"]
+    assert calls(stack) == ["GetTokensFromRefreshToken"]
 
 
 def test_no_session_and_no_terminal(stack: LocalStack) -> None:
@@ -344,7 +344,7 @@ def test_change_password_renews_an_expired_access_token_on_the_brokers_clock(
     stack.clock_offset = 2 * 3600  # the access token has expired on the stack's clock too
     alice = stack.seed.users["alice"]
     broker(stack).change_password(alice.password, "Changed-Passw0rd!")
-    assert calls(stack) == ["InitiateAuth", "ChangePassword"]
+    assert calls(stack) == ["GetTokensFromRefreshToken", "ChangePassword"]
     saved = broker(stack).cached()
     assert saved is not None
     assert saved.tokens is not None

@@ -29,7 +29,7 @@ def test_the_matrix_covers_every_call_and_fault() -> None:
     assert operations == {
         ("InitiateAuth", "USER_SRP_AUTH"),
         ("RespondToAuthChallenge", None),
-        ("InitiateAuth", "REFRESH_TOKEN_AUTH"),
+        ("GetTokensFromRefreshToken", None),
         ("GetId", None),
         ("GetCredentialsForIdentity", None),
         ("RevokeToken", None),
@@ -126,7 +126,7 @@ def test_table_has_a_row_per_operation(outcomes: dict[str, Any]) -> None:
     rows = shown.splitlines()
     assert len(rows) == 2 + 6
     assert rows[0].startswith("| operation | command | throttle | 500 | delay |")
-    refresh = next(row for row in rows if row.startswith("| InitiateAuth (refresh) "))
+    refresh = next(row for row in rows if row.startswith("| GetTokensFromRefreshToken "))
     # throttle: retried to success, then exit 6 after all five attempts.
     assert "| ok (2) / exit 6 (5) |" in refresh
     assert "**!**" not in shown

@@ -19,7 +19,6 @@ from scribeauth.errors import (
     PasswordPolicyError,
     ServiceError,
     ServiceUnavailableError,
-    SignInRequired,
     SrpNotAllowedError,
     UnauthorizedException,
 )
@@ -149,7 +148,11 @@ def test_confidential_client_hashes_every_step(stack: LocalStack) -> None:
     stack.recorder.reset()
     refreshed = client.refresh(tokens.refresh_token or "", username=tokens.username)
     assert refreshed.refresh_token == tokens.refresh_token
-    assert stack.recorder.requests[0]["params"]["AuthParameters"]["SECRET_HASH"] == "***"
+    # GetTokensFromRefreshToken takes the raw client secret, not a hash.
+    [refresh] = stack.recorder.requests
+    assert refresh["operation"] == "GetTokensFromRefreshToken"
+    assert refresh["params"]["ClientSecret"] == "***"
+    assert "SECRET_HASH" not in str(refresh["params"])
 
 
 def test_confidential_client_with_mfa_hashes_challenge_answers(stack: LocalStack) -> None:
@@ -173,7 +176,11 @@ def test_confidential_client_with_mfa_hashes_challenge_answers(stack: LocalStack
 def test_confidential_client_wrong_or_missing_secret(stack: LocalStack) -> None:
     seed = stack.seed
     password = seed.users["alice"].password
-    wrong = sign_in(stack, client_id=seed.confidential_client_id, client_secret="not-the-secret")
+    wrong = sign_in(
+        stack,
+        client_id=seed.confidential_client_id,
+        client_secret="not-the-secret-of-this-client-at-all",
+    )
     with pytest.raises(UnauthorizedException) as info:
         wrong.start("alice", password)
     assert "not-the-secret" not in str(info.value)
@@ -182,7 +189,7 @@ def test_confidential_client_wrong_or_missing_secret(stack: LocalStack) -> None:
         missing.start("alice", password)
 
 
-def test_confidential_refresh_needs_the_internal_username(stack: LocalStack) -> None:
+def test_confidential_refresh_sends_the_secret_whatever_the_username(stack: LocalStack) -> None:
     seed = stack.seed
     client = sign_in(
         stack,
@@ -191,16 +198,18 @@ def test_confidential_refresh_needs_the_internal_username(stack: LocalStack) -> 
     )
     tokens = expect_tokens(client.start("alice", seed.users["alice"].password), "alice")
     refresh_token = tokens.refresh_token or ""
-    # The alias is not what Cognito hashes on refresh.
+    # GetTokensFromRefreshToken checks the raw secret: no username (nor alias) is hashed.
+    for username in ("alice@example.com", None, tokens.id.claims["sub"]):
+        assert client.refresh(refresh_token, username=username).username == "alice"
+    assert stack.recorder.count("GetTokensFromRefreshToken") == 3
+    assert stack.recorder.count("InitiateAuth", "REFRESH_TOKEN_AUTH") == 0
+    wrong = sign_in(
+        stack,
+        client_id=seed.confidential_client_id,
+        client_secret="not-the-secret-of-this-client-at-all",
+    )
     with pytest.raises(UnauthorizedException):
-        client.refresh(refresh_token, username="alice@example.com")
-    stack.recorder.reset()
-    with pytest.raises(SignInRequired, match="username"):
-        client.refresh(refresh_token)
-    assert stack.recorder.count("InitiateAuth") == 0
-    # The sub works as well as cognito:username.
-    sub = tokens.id.claims["sub"]
-    assert client.refresh(refresh_token, username=sub).username == "alice"
+        wrong.refresh(refresh_token)
 
 
 # --- refresh, revoke, sign-out -----------------------------------------------------------------
@@ -209,8 +218,7 @@ def test_refresh_makes_one_call_and_keeps_the_refresh_token(stack: LocalStack) -
     tokens = expect_tokens(client.start("alice", stack.seed.users["alice"].password), "alice")
     stack.recorder.reset()
     refreshed = client.refresh(tokens.refresh_token or "")
-    assert stack.recorder.operations() == ["InitiateAuth"]
-    assert stack.recorder.count("InitiateAuth", "REFRESH_TOKEN_AUTH") == 1
+    assert stack.recorder.operations() == ["GetTokensFromRefreshToken"]
     assert refreshed.refresh_token == tokens.refresh_token
     assert refreshed.id_token != tokens.id_token
     assert refreshed.username == "alice"

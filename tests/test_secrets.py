@@ -246,7 +246,7 @@ def test_every_command_with_debug_leaks_nothing(
     expire_credentials(stack)
     code, out, err = watch.run(credentials("--profile", PROFILE), prints_credentials=True)
     assert code == 0, err
-    assert stack.recorder.count("InitiateAuth", "REFRESH_TOKEN_AUTH") == 1
+    assert stack.recorder.count("GetTokensFromRefreshToken") == 1
     code, out, err = watch.run(credentials("--profile", "nobody"))
     assert code == 3
     monkeypatch.delenv("SCRIBEAUTH_DEBUG")
@@ -333,13 +333,17 @@ def test_library_failures_carry_no_secret_in_exception_text(
         lambda: public.start("alice", "Wr0ng-Passw0rd-xyz"),
         lambda: confidential.start("alice", "Wr0ng-Passw0rd-xyz"),
         lambda: public.refresh(tokens.access_token),  # a token, but not a refresh token
-        lambda: confidential.refresh(tokens.refresh_token or "", username="nobody"),
+        lambda: confidential.refresh(tokens.id_token, username="nobody"),
         lambda: public.answer(Challenge("SOFTWARE_TOKEN_MFA", tokens.id_token, {}, "alice"), "1"),
         lambda: identity.get_id(provider, tokens.access_token),
         lambda: identity.get_credentials("eu-west-2:nobody", provider, tokens.id_token),
         lambda: identity.get_credentials(entry.identity_id or "", provider, "not-a-jwt"),
         faulty("InitiateAuth", "garble", lambda: public.start("alice", alice.password)),
-        faulty("InitiateAuth", "truncate", lambda: public.refresh(tokens.refresh_token or "")),
+        faulty(
+            "GetTokensFromRefreshToken",
+            "truncate",
+            lambda: public.refresh(tokens.refresh_token or ""),
+        ),
         faulty(
             "GetCredentialsForIdentity",
             "garble",

@@ -38,6 +38,8 @@ def test_each_setting_is_read_from_each_layer(row: settings.Setting) -> None:
         "username": "me@example.com",
         "client_secret": "s3cret",
         "auth_flow": "USER_PASSWORD_AUTH",
+        "preferred_challenge": "EMAIL_OTP",
+        "remember_device": "true",
         "role_arn": "arn:aws:iam::123456789012:role/R",
         "region": "eu-west-1",
         "domain": "https://auth.example.com",

@@ -157,7 +157,7 @@ def _common_options(*, top: bool) -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``scribeauth`` argument parser with every command registered."""
-    from . import configure, export, local, password, request, run, session
+    from . import configure, devices, export, local, password, request, run, session
 
     parser = _Parser(
         prog="scribeauth",
@@ -184,7 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"scribeauth {__version__}")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
     common = _common_options(top=False)
-    for module in (session, password, export, run, request, configure, local):
+    for module in (session, password, devices, export, run, request, configure, local):
         module.register(subparsers, common)
     return parser
 

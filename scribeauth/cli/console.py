@@ -58,6 +58,8 @@ _SECRET_NAMES = (
     "clientsecret",
     "secretcode",
     "secret_code",
+    "device_password",
+    "passwordverifier",
     # One-time codes: MFA answers in ChallengeResponses, VerifySoftwareToken, confirmations.
     "software_token_mfa_code",
     "sms_mfa_code",

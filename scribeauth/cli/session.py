@@ -142,7 +142,9 @@ def login(args: argparse.Namespace, console: Console) -> int:
             raise ConfigError("--password-stdin: the first line of stdin is empty")
     try:
         with console.busy("Signing in"):
-            entry = broker_for(profile, console).sign_in(password=password, mfa_code=args.mfa_code)
+            entry = broker_for(profile, console).sign_in(
+                password=password, mfa_code=args.mfa_code, remember_device=args.remember_device
+            )
     except SrpNotAllowedError as refused:
         # Nothing was sent: the person chooses whether the password may leave the machine.
         from .password_flow import choose_password_flow
@@ -151,7 +153,9 @@ def login(args: argparse.Namespace, console: Console) -> int:
         flow = choose_password_flow(profile, console, terminal, refused=refused)
         profile = load(args, username=args.username, auth_flow=flow)
         with console.busy("Signing in"):
-            entry = broker_for(profile, console).sign_in(password=password, mfa_code=args.mfa_code)
+            entry = broker_for(profile, console).sign_in(
+                password=password, mfa_code=args.mfa_code, remember_device=args.remember_device
+            )
     return _signed_in(console, profile, entry)
 
 
@@ -181,9 +185,13 @@ def logout(args: argparse.Namespace, console: Console) -> int:
         if profile.domain:
             from ..browser_login import sign_out
 
+            if args.forget_device:
+                from ..devices import DeviceCalls
+
+                DeviceCalls(broker).forget_this()
             result = sign_out(broker)  # at the domain's /oauth2/revoke, then the cache goes
         else:
-            result = broker.sign_out()
+            result = broker.sign_out(forget_device=args.forget_device)
     if not result.was_signed_in:
         console.out(f"Profile {profile.name!r} was not signed in; nothing to do.")
         return 0
@@ -298,7 +306,18 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         action="store_true",
         help="read the password from the first line of stdin instead of the terminal",
     )
-    parser.add_argument("--mfa-code", metavar="CODE", help="the MFA code (TOTP, SMS or email)")
+    parser.add_argument(
+        "--mfa-code",
+        metavar="CODE",
+        help="the MFA code (TOTP, SMS or email), or a passwordless sign-in's code",
+    )
+    parser.add_argument(
+        "--remember-device",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="remember this device when the user pool asks (default: the profile's "
+        "scribe_remember_device, else ask on the terminal)",
+    )
     parser.add_argument(
         "--auth-flow",
         choices=("USER_SRP_AUTH", "USER_PASSWORD_AUTH"),
@@ -317,18 +336,27 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         "the address the browser was sent back to (for SSH sessions)",
     )
 
-    add_command(
+    parser = add_command(
         subparsers,
         "logout",
         summary="revoke the refresh token and delete the cached session",
         description=(
             "Revoke the profile's refresh token at Cognito, then delete its cache. If revoking "
             "fails (offline, Cognito down) the cache is still deleted, a warning is printed and "
-            "the exit code is 6."
+            "the exit code is 6. A remembered device stays (the next sign-in may skip MFA on "
+            "it) unless --forget-device."
         ),
-        examples=["scribeauth logout --profile scribe"],
+        examples=[
+            "scribeauth logout --profile scribe",
+            "scribeauth logout --profile scribe --forget-device",
+        ],
         common=common,
         handler=logout,
+    )
+    parser.add_argument(
+        "--forget-device",
+        action="store_true",
+        help="also make Cognito forget this machine's remembered device (ForgetDevice)",
     )
 
     parser = add_command(

@@ -85,7 +85,7 @@ OPERATIONS = (
     Operation("InitiateAuth (SRP)", "InitiateAuth", "USER_SRP_AUTH", "login", "signed-in"),
     Operation("RespondToAuthChallenge", "RespondToAuthChallenge", None, "login", "signed-in"),
     Operation(
-        "InitiateAuth (refresh)", "InitiateAuth", "REFRESH_TOKEN_AUTH", "credentials",
+        "GetTokensFromRefreshToken", "GetTokensFromRefreshToken", None, "credentials",
         "id-token-expiring",
     ),
     Operation("GetId", "GetId", None, "credentials", "no-identity"),
