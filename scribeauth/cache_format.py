@@ -137,6 +137,13 @@ def _required(document: Mapping[str, Any], key: str) -> str:
     return value
 
 
+def _section(document: Mapping[str, Any], key: str) -> Mapping[str, Any] | None:
+    value = document.get(key)
+    if value is not None and not isinstance(value, dict):
+        raise ValueError(f"cache field {key!r} is not an object")
+    return value
+
+
 def entry_from_dict(document: Any) -> CacheEntry:
     """Reads a JSON document written by :func:`entry_to_dict`.
 
@@ -151,10 +158,8 @@ def entry_from_dict(document: Any) -> CacheEntry:
     if isinstance(version, bool) or version != FORMAT_VERSION:
         raise ValueError("cache document has another format version")
     tokens = None
-    raw_tokens = document.get("tokens")
+    raw_tokens = _section(document, "tokens")
     if raw_tokens is not None:
-        if not isinstance(raw_tokens, dict):
-            raise ValueError("cache field 'tokens' is not an object")
         tokens = Tokens(
             id_token=_required(raw_tokens, "id_token"),
             access_token=_required(raw_tokens, "access_token"),
@@ -166,10 +171,8 @@ def entry_from_dict(document: Any) -> CacheEntry:
         except ScribeAuthError as err:
             raise ValueError("cache holds a token that is not a JWT") from err
     credentials = None
-    raw_credentials = document.get("credentials")
+    raw_credentials = _section(document, "credentials")
     if raw_credentials is not None:
-        if not isinstance(raw_credentials, dict):
-            raise ValueError("cache field 'credentials' is not an object")
         credentials = AwsCredentials(
             access_key_id=_required(raw_credentials, "access_key_id"),
             secret_access_key=_required(raw_credentials, "secret_access_key"),

@@ -149,7 +149,41 @@ def code_of(code: str | None) -> str:
 
 def offered_mfa(challenge: Challenge) -> list[str]:
     """The MFA types a SELECT_MFA_TYPE challenge offers ([] when it does not say)."""
-    raw = challenge.parameters.get("MFAS_CAN_CHOOSE")
+    return _json_list(challenge.parameters.get("MFAS_CAN_CHOOSE"))
+
+
+def mfa_choice(challenge: Challenge, choice: str | None) -> str:
+    """The SELECT_MFA_TYPE answer for ``choice`` (``totp``, ``sms``, ``EMAIL_OTP``, ...).
+
+    Raises:
+        ValueError: no choice, or one the challenge does not offer (a caller's bug).
+    """
+    return _offered_choice(
+        choice, MFA_ALIASES, offered_mfa(challenge), "SELECT_MFA_TYPE needs the MFA type to use"
+    )
+
+
+def available_challenges(challenge: Challenge) -> list[str]:
+    """The factors a SELECT_CHALLENGE offers (Cognito's ``AvailableChallenges``)."""
+    return _json_list(challenge.parameters.get("AVAILABLE_CHALLENGES"))
+
+
+def factor_choice(challenge: Challenge, choice: str | None) -> str:
+    """The SELECT_CHALLENGE answer for ``choice`` (``email``, ``sms``, ``PASSWORD_SRP``, ...).
+
+    Raises:
+        ValueError: no choice, or one the challenge does not offer (a caller's bug).
+    """
+    return _offered_choice(
+        choice,
+        CHOICE_ALIASES,
+        available_challenges(challenge),
+        "SELECT_CHALLENGE needs the factor to use",
+    )
+
+
+def _json_list(raw: str | None) -> list[str]:
+    """The strings of a JSON list parameter ([] when it is missing or not a JSON list)."""
     if not raw:
         return []
     try:
@@ -159,40 +193,17 @@ def offered_mfa(challenge: Challenge) -> list[str]:
     return [str(item) for item in offered] if isinstance(offered, list) else []
 
 
-def mfa_choice(challenge: Challenge, choice: str | None) -> str:
-    """The SELECT_MFA_TYPE answer for ``choice`` (``totp``, ``sms``, ``EMAIL_OTP``, ...).
+def _offered_choice(
+    choice: str | None, aliases: Mapping[str, str], offered: list[str], missing: str
+) -> str:
+    """``choice`` spelled as the challenge spells it, after checking the challenge offers it.
 
     Raises:
-        ValueError: no choice, or one the challenge does not offer (a caller's bug).
+        ValueError: no choice (``missing`` says what is needed), or one not in ``offered``.
     """
     if not choice:
-        raise ValueError("SELECT_MFA_TYPE needs the MFA type to use")
-    chosen = MFA_ALIASES.get(choice.strip().lower(), choice.strip().upper())
-    offered = offered_mfa(challenge)
-    if offered and chosen not in offered:
-        raise ValueError(f"{choice!r} is not offered; choose one of {', '.join(offered)}")
-    return chosen
-
-
-def available_challenges(challenge: Challenge) -> list[str]:
-    """The factors a SELECT_CHALLENGE offers (Cognito's ``AvailableChallenges``)."""
-    try:
-        offered = json.loads(challenge.parameters.get("AVAILABLE_CHALLENGES") or "[]")
-    except ValueError:
-        return []
-    return [str(item) for item in offered] if isinstance(offered, list) else []
-
-
-def factor_choice(challenge: Challenge, choice: str | None) -> str:
-    """The SELECT_CHALLENGE answer for ``choice`` (``email``, ``sms``, ``PASSWORD_SRP``, ...).
-
-    Raises:
-        ValueError: no choice, or one the challenge does not offer (a caller's bug).
-    """
-    if not choice:
-        raise ValueError("SELECT_CHALLENGE needs the factor to use")
-    chosen = CHOICE_ALIASES.get(choice.strip().lower(), choice.strip().upper())
-    offered = available_challenges(challenge)
+        raise ValueError(missing)
+    chosen = aliases.get(choice.strip().lower(), choice.strip().upper())
     if offered and chosen not in offered:
         raise ValueError(f"{choice!r} is not offered; choose one of {', '.join(offered)}")
     return chosen

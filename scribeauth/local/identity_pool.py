@@ -107,6 +107,13 @@ def _invalid_parameter(message: str) -> IdentityPoolError:
     return IdentityPoolError("InvalidParameterException", message)
 
 
+def _identity_param(params: Mapping[str, Any]) -> str:
+    identity_id = params.get("IdentityId")
+    if not isinstance(identity_id, str) or not identity_id:
+        raise _invalid_parameter("IdentityId is required.")
+    return identity_id
+
+
 class IdentityPoolService:
     """One identity pool whose authentication providers are Cognito user pools.
 
@@ -247,9 +254,12 @@ class IdentityPoolService:
 
     def _owned_identity(self, params: Mapping[str, Any]) -> str:
         """The identity in ``params``, after its ``Logins`` proved who owns it."""
-        identity_id = params.get("IdentityId")
-        if not isinstance(identity_id, str) or not identity_id:
-            raise _invalid_parameter("IdentityId is required.")
+        identity_id = _identity_param(params)
+        self._check_owner(identity_id, params)
+        return identity_id
+
+    def _check_owner(self, identity_id: str, params: Mapping[str, Any]) -> None:
+        """Raises unless ``identity_id`` exists and the ``Logins`` in ``params`` own it."""
         with self._lock:
             known = self._logins_by_identity.get(identity_id)
             owners = None if known is None else frozenset(known)
@@ -263,30 +273,15 @@ class IdentityPoolService:
                 "Logins don't match. Please include at least one valid login for this identity "
                 "or identity pool."
             )
-        return identity_id
 
     def _get_credentials_for_identity(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        identity_id = params.get("IdentityId")
-        if not isinstance(identity_id, str) or not identity_id:
-            raise _invalid_parameter("IdentityId is required.")
+        identity_id = _identity_param(params)
         role_arn = params.get("CustomRoleArn")
         if role_arn is not None and (
             not isinstance(role_arn, str) or not _CUSTOM_ROLE_ARN.fullmatch(role_arn)
         ):
             raise _invalid_parameter("CustomRoleArn is not a valid IAM role ARN.")
-        with self._lock:
-            known = self._logins_by_identity.get(identity_id)
-            owners = None if known is None else frozenset(known)
-        if owners is None:
-            raise IdentityPoolError(
-                "ResourceNotFoundException", f"Identity '{identity_id}' not found."
-            )
-        logins = self._verified_logins(params.get("Logins"))
-        if not owners.intersection(logins):
-            raise _not_authorized(
-                "Logins don't match. Please include at least one valid login for this identity "
-                "or identity pool."
-            )
+        self._check_owner(identity_id, params)
         issued = self._issue(identity_id, role_arn or DEFAULT_ROLE_ARN)
         return {
             "IdentityId": identity_id,
