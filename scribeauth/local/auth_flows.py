@@ -31,13 +31,11 @@ from scribeauth.local.cognito_rules import (
     EXPIRED_SESSION,
     CognitoError,
     allowed_flows,
-    check_secret_hash,
-    hides_users,
     invalid,
     not_authorized,
     rotation,
+    srp_public_a,
     srp_timestamp_ok,
-    user_not_found,
 )
 from scribeauth.local.devices import Devices
 from scribeauth.local.pool_state import SESSION_SECONDS, PoolState, SrpState
@@ -92,13 +90,7 @@ class AuthFlows:
                 "constraint: Member must satisfy enum value set: [USER_SRP_AUTH, "
                 "REFRESH_TOKEN_AUTH, REFRESH_TOKEN, CUSTOM_AUTH, USER_PASSWORD_AUTH]"
             )
-        typed = auth.get("USERNAME")
-        if not isinstance(typed, str) or not typed:
-            raise invalid("Missing required parameter USERNAME")
-        check_secret_hash(client, auth.get("SECRET_HASH"), [typed])
-        user = self.state.resolve_user(pool, typed)
-        if user is None and not hides_users(client):
-            raise user_not_found()
+        typed, user = self.state.sign_in_user(pool, client, auth)
         device_key = auth.get("DEVICE_KEY")
         device_key = device_key if isinstance(device_key, str) else None
         if flow == "USER_PASSWORD_AUTH":
@@ -133,14 +125,7 @@ class AuthFlows:
         device_key: str | None = None,
     ) -> dict[str, Any]:
         """The PASSWORD_VERIFIER challenge for a client's ``SRP_A``."""
-        if not isinstance(srp_a, str) or not srp_a:
-            raise invalid("Missing required parameter SRP_A")
-        try:
-            public_a = int(srp_a, 16)
-        except ValueError:
-            raise invalid("SRP_A is not a hex number") from None
-        if public_a % srp_server.N == 0:
-            raise invalid("SRP_A cannot be 0 mod N")
+        public_a = srp_public_a(srp_a)
         # The salt never starts with a zero nibble, so every client's "padded hex" agrees on it.
         salt = format(secrets.randbelow(0xF << 124) + (1 << 124), "x")
         if user is not None and user.password is not None:

@@ -84,11 +84,8 @@ class Challenges:
         """Answer one of ``MFA_CHALLENGES`` in session ``token``."""
         state = self.state
         stage = "verified" if name == "MFA_SETUP" else ""
-        session = state.open_session(token, client.id, name, stage)
+        session = state.open_session(token, client.id, name, stage, username=username)
         assert isinstance(token, str)
-        # Challenge answers name the user by USER_ID_FOR_SRP, never by an alias.
-        if username != session.username:
-            raise not_authorized(INVALID_SESSION)
         user = pool.users.get(session.username)
         if user is None:
             raise not_authorized(INVALID_SESSION)
@@ -219,26 +216,13 @@ class Challenges:
         secret = new_totp_secret()
         token = params.get("Session")
         if isinstance(token, str) and token:
-            session = state.sessions.get(token)
-            if session is None:
-                raise not_authorized(INVALID_SESSION)
-            state.open_session(token, session.client_id, "MFA_SETUP")
+            session = self._setup_session(token, "")
             del state.sessions[token]
-            follow = AuthSession(
-                session.pool_id,
-                session.client_id,
-                session.username,
-                "MFA_SETUP",
-                state.now() + SESSION_SECONDS,
-                stage="associated",
-                secret=secret,
-                device_key=session.device_key,
-            )
-            return {"SecretCode": secret, "Session": state.new_session(follow)}
-        access = params.get("AccessToken")
-        if not isinstance(access, str) or not access:
-            raise invalid("Missing required parameter AccessToken or Session")
-        pool, user = state.user_for_access_token(access)
+            return {
+                "SecretCode": secret,
+                "Session": self._next_setup_session(session, "associated", secret),
+            }
+        pool, user = self._access_user(params)
         state.user_state(pool.id, user.username).pending_totp_secret = secret
         return {"SecretCode": secret}
 
@@ -250,10 +234,7 @@ class Challenges:
             raise invalid("Missing required parameter UserCode")
         token = params.get("Session")
         if isinstance(token, str) and token:
-            session = state.sessions.get(token)
-            if session is None:
-                raise not_authorized(INVALID_SESSION)
-            state.open_session(token, session.client_id, "MFA_SETUP", "associated")
+            session = self._setup_session(token, "associated")
             assert session.secret is not None
             if not totp_ok(session.secret, code, state.now()):
                 state.wrong_code(token, session)
@@ -262,20 +243,8 @@ class Challenges:
             pool = state.pool(session.pool_id)
             user = pool.users[session.username]
             self.enable_totp(pool, user, session.secret, preferred=True)
-            follow = AuthSession(
-                session.pool_id,
-                session.client_id,
-                session.username,
-                "MFA_SETUP",
-                state.now() + SESSION_SECONDS,
-                stage="verified",
-                device_key=session.device_key,
-            )
-            return {"Status": "SUCCESS", "Session": state.new_session(follow)}
-        access = params.get("AccessToken")
-        if not isinstance(access, str) or not access:
-            raise invalid("Missing required parameter AccessToken or Session")
-        pool, user = state.user_for_access_token(access)
+            return {"Status": "SUCCESS", "Session": self._next_setup_session(session, "verified")}
+        pool, user = self._access_user(params)
         extra = state.user_state(pool.id, user.username)
         if extra.pending_totp_secret is None:
             raise invalid("Software token has not been associated with the user")
@@ -285,6 +254,37 @@ class Challenges:
         # moto's SetUserMFAPreference enables TOTP only for a verified token.
         user.token_verified = True
         return {"Status": "SUCCESS"}
+
+    def _setup_session(self, token: str, stage: str) -> AuthSession:
+        """The live MFA_SETUP session ``token`` at ``stage``, checked against its own client."""
+        session = self.state.sessions.get(token)
+        if session is None:
+            raise not_authorized(INVALID_SESSION)
+        self.state.open_session(token, session.client_id, "MFA_SETUP", stage)
+        return session
+
+    def _next_setup_session(
+        self, session: AuthSession, stage: str, secret: str | None = None
+    ) -> str:
+        """A new MFA_SETUP session token following ``session`` at ``stage``."""
+        follow = AuthSession(
+            session.pool_id,
+            session.client_id,
+            session.username,
+            "MFA_SETUP",
+            self.state.now() + SESSION_SECONDS,
+            stage=stage,
+            secret=secret,
+            device_key=session.device_key,
+        )
+        return self.state.new_session(follow)
+
+    def _access_user(self, params: Mapping[str, Any]) -> tuple[CognitoIdpUserPool, CognitoIdpUser]:
+        """The pool and user of the ``AccessToken`` in ``params`` (the no-session form)."""
+        access = params.get("AccessToken")
+        if not isinstance(access, str) or not access:
+            raise invalid("Missing required parameter AccessToken or Session")
+        return self.state.user_for_access_token(access)
 
     def enable_totp(
         self, pool: CognitoIdpUserPool, user: CognitoIdpUser, secret: str, *, preferred: bool

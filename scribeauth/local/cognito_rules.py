@@ -15,6 +15,8 @@ from typing import Any
 
 from moto.cognitoidp.models import CognitoIdpUserPool, CognitoIdpUserPoolClient
 
+from scribeauth.local import srp_server
+
 TOTP_STEP = 30
 SRP_TIMESTAMP_SKEW = 300
 
@@ -51,6 +53,19 @@ def not_authorized(message: str = INCORRECT) -> CognitoError:
 def invalid(message: str) -> CognitoError:
     """``InvalidParameterException``."""
     return CognitoError("InvalidParameterException", message)
+
+
+def srp_public_a(srp_a: Any) -> int:
+    """A client's ``SRP_A`` as a number, refused when missing, not hex, or 0 mod N."""
+    if not isinstance(srp_a, str) or not srp_a:
+        raise invalid("Missing required parameter SRP_A")
+    try:
+        public_a = int(srp_a, 16)
+    except ValueError:
+        raise invalid("SRP_A is not a hex number") from None
+    if public_a % srp_server.N == 0:
+        raise invalid("SRP_A cannot be 0 mod N")
+    return public_a
 
 
 def secret_hash(client_secret: str, username: str, client_id: str) -> str:

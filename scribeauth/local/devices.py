@@ -32,11 +32,11 @@ from scribeauth.local import srp_server
 from scribeauth.local.challenges import Challenges
 from scribeauth.local.cognito_rules import (
     EXPIRED_SESSION,
-    INVALID_SESSION,
     CognitoError,
     device_config,
     invalid,
     not_authorized,
+    srp_public_a,
     srp_timestamp_ok,
 )
 from scribeauth.local.pool_state import SESSION_SECONDS, Device, PoolState, SrpState
@@ -138,21 +138,11 @@ class Devices:
     ) -> dict[str, Any]:
         """Answer ``DEVICE_SRP_AUTH`` (``DEVICE_KEY``, ``SRP_A``) with DEVICE_PASSWORD_VERIFIER."""
         state = self.state
-        session = state.open_session(token, client.id, "DEVICE_SRP_AUTH")
-        if username != session.username:
-            raise not_authorized(INVALID_SESSION)
+        session = state.open_session(token, client.id, "DEVICE_SRP_AUTH", username=username)
         device = state.devices.get(session.device_key or "")
         if device is None or answers.get("DEVICE_KEY") != device.key or device.verifier is None:
             raise not_authorized("Invalid device key given.")
-        srp_a = answers.get("SRP_A")
-        if not isinstance(srp_a, str) or not srp_a:
-            raise invalid("Missing required parameter SRP_A")
-        try:
-            public_a = int(srp_a, 16)
-        except ValueError:
-            raise invalid("SRP_A is not a hex number") from None
-        if public_a % srp_server.N == 0:
-            raise invalid("SRP_A cannot be 0 mod N")
+        public_a = srp_public_a(answers.get("SRP_A"))
         del state.sessions[str(token)]
         exchange = srp_server.ServerExchange(device.verifier, secrets.randbits(256) | (1 << 255))
         block = base64.b64encode(secrets.token_bytes(96)).decode()
@@ -192,9 +182,9 @@ class Devices:
     ) -> dict[str, Any]:
         """Check a ``DEVICE_PASSWORD_VERIFIER`` answer; then tokens (or MFA)."""
         state = self.state
-        session = state.open_session(token, client.id, "DEVICE_PASSWORD_VERIFIER")
-        if username != session.username:
-            raise not_authorized(INVALID_SESSION)
+        session = state.open_session(
+            token, client.id, "DEVICE_PASSWORD_VERIFIER", username=username
+        )
         for required in ("PASSWORD_CLAIM_SECRET_BLOCK", "PASSWORD_CLAIM_SIGNATURE", "TIMESTAMP"):
             if not isinstance(answers.get(required), str) or not answers.get(required):
                 raise invalid(f"Missing required parameter {required}")

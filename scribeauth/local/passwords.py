@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from moto.cognitoidp.models import UserStatus
+from moto.cognitoidp.models import CognitoIdpUserPool, CognitoIdpUserPoolClient, UserStatus
 
 from scribeauth.local.cognito_rules import (
     CognitoError,
@@ -55,14 +55,21 @@ class Passwords:
         user.password = str(proposed)
         return {}
 
-    def forgot_password(self, params: dict[str, Any]) -> dict[str, Any]:
-        """ForgotPassword: "e-mail" a reset code."""
-        state = self.state
-        pool, client = state.client(params.get("ClientId"))
+    def _named_user(
+        self, params: dict[str, Any]
+    ) -> tuple[CognitoIdpUserPool, CognitoIdpUserPoolClient, str]:
+        """The pool, client and typed ``Username`` of a call, its ``SecretHash`` checked."""
+        pool, client = self.state.client(params.get("ClientId"))
         typed = params.get("Username")
         if not isinstance(typed, str) or not typed:
             raise invalid("Missing required parameter Username")
         check_secret_hash(client, params.get("SecretHash"), [typed])
+        return pool, client, typed
+
+    def forgot_password(self, params: dict[str, Any]) -> dict[str, Any]:
+        """ForgotPassword: "e-mail" a reset code."""
+        state = self.state
+        pool, client, typed = self._named_user(params)
         user = state.resolve_user(pool, typed)
         if user is None and not hides_users(client):
             raise CognitoError("UserNotFoundException", USER_CLIENT_NOT_FOUND)
@@ -95,11 +102,7 @@ class Passwords:
     def confirm_forgot_password(self, params: dict[str, Any]) -> dict[str, Any]:
         """ConfirmForgotPassword: the code sent and a new password."""
         state = self.state
-        pool, client = state.client(params.get("ClientId"))
-        typed = params.get("Username")
-        if not isinstance(typed, str) or not typed:
-            raise invalid("Missing required parameter Username")
-        check_secret_hash(client, params.get("SecretHash"), [typed])
+        pool, client, typed = self._named_user(params)
         mismatch = CognitoError(
             "CodeMismatchException", "Invalid verification code provided, please try again."
         )

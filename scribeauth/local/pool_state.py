@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,8 +28,11 @@ from scribeauth.local.cognito_rules import (
     EXPIRED_SESSION,
     INVALID_SESSION,
     CognitoError,
+    check_secret_hash,
+    hides_users,
     invalid,
     not_authorized,
+    user_not_found,
 )
 from scribeauth.local.token_store import TokenStore
 
@@ -183,6 +186,22 @@ class PoolState:
         """Whether ``client_id`` is an app client of one of this stack's pools."""
         return any(client_id in pool.clients for pool in self.backend.user_pools.values())
 
+    def sign_in_user(
+        self, pool: CognitoIdpUserPool, client: CognitoIdpUserPoolClient, auth: Mapping[str, Any]
+    ) -> tuple[str, CognitoIdpUser | None]:
+        """The typed ``USERNAME`` of a sign-in's ``AuthParameters`` and the user it means.
+
+        The user is None only for a client that hides unknown users (PreventUserExistenceErrors).
+        """
+        typed = auth.get("USERNAME")
+        if not isinstance(typed, str) or not typed:
+            raise invalid("Missing required parameter USERNAME")
+        check_secret_hash(client, auth.get("SECRET_HASH"), [typed])
+        user = self.resolve_user(pool, typed)
+        if user is None and not hides_users(client):
+            raise user_not_found()
+        return typed, user
+
     @staticmethod
     def resolve_user(pool: CognitoIdpUserPool, typed: str) -> CognitoIdpUser | None:
         """The user a typed sign-in name means: the user name, or a verified e-mail alias."""
@@ -290,9 +309,19 @@ class PoolState:
         return token
 
     def open_session(
-        self, token: Any, client_id: str, challenge: str, stage: str = ""
+        self,
+        token: Any,
+        client_id: str,
+        challenge: str,
+        stage: str = "",
+        *,
+        username: str | None = None,
     ) -> AuthSession:
-        """The live session ``token`` for this client and challenge, or NotAuthorized."""
+        """The live session ``token`` for this client and challenge, or NotAuthorized.
+
+        ``username``, when given, must be the session's user: challenge answers name the user by
+        USER_ID_FOR_SRP, never by an alias.
+        """
         if not isinstance(token, str) or not token:
             raise invalid("Missing required parameter Session")
         session = self.sessions.get(token)
@@ -302,6 +331,8 @@ class PoolState:
             del self.sessions[token]
             raise not_authorized(EXPIRED_SESSION)
         if session.challenge != challenge or session.stage != stage:
+            raise not_authorized(INVALID_SESSION)
+        if username is not None and username != session.username:
             raise not_authorized(INVALID_SESSION)
         return session
 

@@ -23,12 +23,9 @@ from scribeauth.local.challenges import Challenges
 from scribeauth.local.cognito_rules import (
     INVALID_SESSION,
     allowed_flows,
-    check_secret_hash,
     first_factors,
-    hides_users,
     invalid,
     not_authorized,
-    user_not_found,
 )
 from scribeauth.local.pool_state import SESSION_SECONDS, AuthSession, PoolState
 
@@ -69,13 +66,7 @@ class UserAuth:
         if "USER_AUTH" not in allowed_flows(client):
             raise invalid("USER_AUTH flow not enabled for this client")
         auth = params.get("AuthParameters") or {}
-        typed = auth.get("USERNAME")
-        if not isinstance(typed, str) or not typed:
-            raise invalid("Missing required parameter USERNAME")
-        check_secret_hash(client, auth.get("SECRET_HASH"), [typed])
-        user = self.state.resolve_user(pool, typed)
-        if user is None and not hides_users(client):
-            raise user_not_found()
+        typed, user = self.state.sign_in_user(pool, client, auth)
         choices = self.available(pool, user)
         preferred = auth.get("PREFERRED_CHALLENGE")
         if isinstance(preferred, str) and preferred in choices:
