@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from . import srp
 from .errors import ConfigError, ScribeAuthError, UnknownException
 from .models import RememberedDevice, Tokens
+from .replies import srp_fields
 from .user_pool import UserPoolClient
 
 if TYPE_CHECKING:
@@ -121,12 +122,7 @@ def answer_device_srp(
             "Cognito answered DEVICE_SRP_AUTH without a DEVICE_PASSWORD_VERIFIER challenge; "
             "sign in again"
         )
-    try:
-        srp_b, salt, block = params["SRP_B"], params["SALT"], params["SECRET_BLOCK"]
-    except KeyError as err:
-        raise UnknownException(
-            f"Cognito's DEVICE_PASSWORD_VERIFIER challenge lacks {err.args[0]}; sign in again"
-        ) from err
+    srp_b, salt, block = srp_fields(params, "DEVICE_PASSWORD_VERIFIER", "sign in again")
     claim = srp.device_claim(
         device.group_key, device.key, device.password, a, big_a, srp_b, salt, block, now()
     )

@@ -41,7 +41,6 @@ from .errors import (
     ServiceError,
     SrpNotAllowedError,
     UnauthorizedException,
-    UnknownException,
 )
 from .ids import (
     AUTH_FLOWS,
@@ -63,6 +62,7 @@ from .replies import (
     outcome,
     parameters,
     session_of,
+    srp_fields,
 )
 from .user_pool import UserPoolClient, srp_not_enabled
 
@@ -285,12 +285,7 @@ class SignIn(ChoiceSteps, DeviceSteps, MfaSetupSteps, AccountCalls):
             raise ValueError("PASSWORD_VERIFIER answers an SRP start of this SignIn")
         a, big_a = self._srp_secret
         self._srp_secret = None  # one proof per secret
-        try:
-            srp_b, salt, block = params["SRP_B"], params["SALT"], params["SECRET_BLOCK"]
-        except KeyError as err:
-            raise UnknownException(
-                f"Cognito's PASSWORD_VERIFIER challenge lacks {err.args[0]}; try again"
-            ) from err
+        srp_b, salt, block = srp_fields(params, "PASSWORD_VERIFIER", "try again")
         claim = srp.password_claim(
             self.user_pool_id or "", user_id, password, a, big_a, srp_b, salt, block, self._now()
         )

@@ -30,6 +30,7 @@ __all__ = [
     "outcome",
     "parameters",
     "session_of",
+    "srp_fields",
 ]
 
 SUPPORTED_CHALLENGES = frozenset(
@@ -133,6 +134,20 @@ def session_of(reply: Mapping[str, Any], *, required: bool) -> str:
     if required:
         raise UnknownException("Cognito's challenge lacks its session; sign in again")
     return ""
+
+
+def srp_fields(params: Mapping[str, str], challenge: str, advice: str) -> tuple[str, str, str]:
+    """``SRP_B``, ``SALT`` and ``SECRET_BLOCK`` of an SRP verifier ``challenge``'s parameters.
+
+    Raises:
+        UnknownException: one is missing (the message names it and ends with ``advice``).
+    """
+    try:
+        return params["SRP_B"], params["SALT"], params["SECRET_BLOCK"]
+    except KeyError as err:
+        raise UnknownException(
+            f"Cognito's {challenge} challenge lacks {err.args[0]}; {advice}"
+        ) from err
 
 
 def code_of(code: str | None) -> str:
