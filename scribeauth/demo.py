@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .demo_environment import environment, isolated_environment
+from .demo_environment import environment, isolated_environment, local_stack_class
 from .errors import ConfigError
 
 if TYPE_CHECKING:
@@ -104,12 +104,7 @@ def run(report: Callable[[str], None], *, keep: bool = False) -> int:
         ConfigError: the ``local`` extra is not installed (exit 3).
         ScribeAuthError: a step failed (after cleaning up).
     """
-    try:
-        from .local.stack import LocalStack
-    except ImportError as err:
-        raise ConfigError(
-            "the demo needs the local stack: pip install 'scribeauth[local]'"
-        ) from err
+    stack_class = local_stack_class()
 
     steps = _Steps(report)
     report("scribeauth demo: sign-in to AWS call against a local Scribe stack (loopback only)")
@@ -119,7 +114,7 @@ def run(report: Callable[[str], None], *, keep: bool = False) -> int:
         # The stack too runs inside the isolation: moto reads AWS_PROFILE and friends.
         with environment(isolated_environment(folder)):
             with steps.step("Started the local Scribe stack") as out:
-                stack = LocalStack().start()
+                stack = stack_class().start()
                 out.append(f"{stack.endpoint_url}: user pool, identity pool, STS, API gateway")
                 out.append(f"user pool {stack.seed.user_pool_id}")
             with environment(stack.env()):

@@ -27,8 +27,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .demo_environment import environment, isolated_environment
-from .errors import ConfigError, SignInRequired
+from .demo_environment import environment, isolated_environment, local_stack_class
+from .errors import SignInRequired
 
 if TYPE_CHECKING:
     from .local.stack import LocalStack
@@ -59,12 +59,7 @@ def run(
         ConfigError: the ``local`` extra is not installed.
         ScribeAuthError: a step failed (after cleaning up).
     """
-    try:
-        from .local.stack import LocalStack
-    except ImportError as err:
-        raise ConfigError(
-            "the demo needs the local stack: pip install 'scribeauth[local]'"
-        ) from err
+    stack_class = local_stack_class()
 
     report("scribeauth demo --browser: managed login against a local Scribe stack (loopback only)")
     started = time.perf_counter()
@@ -72,7 +67,7 @@ def run(
     stack: LocalStack | None = None
     try:
         with environment(isolated_environment(folder)):
-            stack = LocalStack().start()
+            stack = stack_class().start()
             report(f"[1/{_STEPS}] Started the local Scribe stack at {stack.endpoint_url}")
             report(f"      managed login: {stack.endpoint_url}/login (Example SSO, TOTP for bob)")
             with environment(stack.env()):

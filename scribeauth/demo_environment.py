@@ -1,7 +1,7 @@
 """The process environment the demos run in: pointed into a throwaway folder, then put back.
 
 Shared by :mod:`scribeauth.demo` and :mod:`scribeauth.demo_browser`, so both isolate the person's
-own profiles, credentials and caches the same way.
+own profiles, credentials and caches the same way (and both ask for the local stack the same way).
 """
 
 from __future__ import annotations
@@ -10,8 +10,29 @@ import contextlib
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-__all__ = ["environment", "isolated_environment"]
+from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from .local.stack import LocalStack
+
+__all__ = ["environment", "isolated_environment", "local_stack_class"]
+
+
+def local_stack_class() -> type[LocalStack]:
+    """The local stack class a demo runs against.
+
+    Raises:
+        ConfigError: the ``local`` extra is not installed (exit 3).
+    """
+    try:
+        from .local.stack import LocalStack
+    except ImportError as err:
+        raise ConfigError(
+            "the demo needs the local stack: pip install 'scribeauth[local]'"
+        ) from err
+    return LocalStack
 
 
 @contextlib.contextmanager
