@@ -37,6 +37,7 @@ from datetime import datetime
 
 from . import backoff
 from .cache import CacheEntry, ProfileCache
+from .commands import login_command
 from .deadline import Deadline, bounded
 from .dialogue import Dialogue
 from .errors import (
@@ -235,7 +236,7 @@ class Broker(ProfileSession):
         if interactive:
             raise NoTerminalError(
                 f"signing in to profile '{self.profile.name}' needs a terminal and none is "
-                f"attached; run: scribeauth login --profile {self.profile.name} in one"
+                f"attached; run: {login_command(self.profile.name)} in one"
             )
         return False
 

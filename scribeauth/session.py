@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 
 from .cache import CacheEntry, ProfileCache
+from .commands import login_command
 from .errors import ScribeAuthError, SignInRequired
 from .models import Tokens
 from .refresh import Refresher, log
@@ -79,11 +80,8 @@ class ProfileSession:
 
     def sign_in_required(self) -> SignInRequired:
         """The error telling a person how to sign in to this profile again."""
-        name = self.profile.name
-        how = " --browser" if self.profile.login == "browser" else ""
-        return SignInRequired(
-            f"no valid session for profile '{name}'; run: scribeauth login{how} --profile {name}"
-        )
+        command = login_command(self.profile.name, browser=self.profile.login == "browser")
+        return SignInRequired(f"no valid session for profile '{self.profile.name}'; run: {command}")
 
     def change_password(self, old: str, new: str) -> None:
         """Changes the signed-in user's password (ChangePassword with the cached access token).
