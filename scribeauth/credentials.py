@@ -23,6 +23,9 @@ The rule, per call of :meth:`Broker.credentials`:
    across processes and threads: whoever comes second waits for the first, for as long as
    it lives, and then uses what it cached.
 
+Working on the session already cached (its tokens, password, sign-out, status) is
+:class:`~scribeauth.session.ProfileSession`'s, which the broker extends.
+
 Only the standard library and our bottom modules are imported at module level: a cache hit in
 ``scribeauth-credentials`` must not load botocore.
 """
@@ -30,28 +33,23 @@ Only the standard library and our bottom modules are imported at module level: a
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime
 
 from . import backoff
 from .cache import CacheEntry, ProfileCache
+from .commands import login_command
 from .deadline import Deadline, bounded
 from .dialogue import Dialogue
 from .errors import (
     NoTerminalError,
     RefreshBusyError,
-    ScribeAuthError,
     ServiceError,
     ServiceUnavailableError,
     SignInRequired,
 )
-from .models import (
-    REFRESH_WINDOW,
-    TOKEN_REFRESH_WINDOW,
-    AwsCredentials,
-    Tokens,
-    format_expiration,
-)
-from .refresh import Refresher, log
+from .models import REFRESH_WINDOW, TOKEN_REFRESH_WINDOW, AwsCredentials, format_expiration
+from .refresh import log
+from .session import ProfileSession, utcnow, warn_log
 from .status import SignOut, Status
 
 # Not `from typing import TYPE_CHECKING`: importing typing costs ~2 ms on the cache-hit path.
@@ -59,7 +57,6 @@ from .status import SignOut, Status
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from .config import Profile
-    from .login import SignIn
     from .prompt import Terminal
 
 __all__ = ["ID_TOKEN_MIN_TTL", "MIN_TTL", "Broker", "SignOut", "Status"]
@@ -70,15 +67,7 @@ MIN_TTL = REFRESH_WINDOW
 ID_TOKEN_MIN_TTL = TOKEN_REFRESH_WINDOW
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _warn(text: str) -> None:
-    log().warning("%s", text)
-
-
-class Broker:
+class Broker(ProfileSession):
     """One profile's AWS credentials: cache, lock, refresh, sign-in.
 
     Args:
@@ -96,30 +85,14 @@ class Broker:
         profile: Profile,
         *,
         cache: ProfileCache | None = None,
-        now: Callable[[], datetime] = _utcnow,
+        now: Callable[[], datetime] = utcnow,
         terminal: Terminal | None = None,
-        warn: Callable[[str], None] = _warn,
+        warn: Callable[[str], None] = warn_log,
     ) -> None:
-        self.profile = profile
-        self.cache = (
-            cache if cache is not None else ProfileCache(profile.name, profile.fingerprint())
-        )
-        self._now = now
+        super().__init__(profile, cache=cache, now=now, warn=warn)
         self._terminal = terminal
-        self._warn = warn
-        self._refresher = Refresher(profile, self.cache, now, warn)
-
-    def __repr__(self) -> str:
-        return f"Broker(profile={self.profile.name!r}, cache={self.cache!r})"
 
     # -- reading ----------------------------------------------------------------------------------
-
-    def cached(self) -> CacheEntry | None:
-        """The profile's cache entry, scoped to its identity pool and role. No network."""
-        entry = self.cache.load()
-        if entry is None:
-            return None
-        return entry.scoped_to(self.profile.identity_pool_id, self.profile.role_arn)
 
     def _fresh(self, entry: CacheEntry | None) -> AwsCredentials | None:
         credentials = entry.credentials if entry is not None else None
@@ -247,14 +220,6 @@ class Broker:
         )
         return good
 
-    def sign_in_required(self) -> SignInRequired:
-        """The error telling a person how to sign in to this profile again."""
-        name = self.profile.name
-        how = " --browser" if self.profile.login == "browser" else ""
-        return SignInRequired(
-            f"no valid session for profile '{name}'; run: scribeauth login{how} --profile {name}"
-        )
-
     # -- signing in -------------------------------------------------------------------------------
 
     def _may_prompt(self, interactive: bool | None) -> bool:
@@ -271,7 +236,7 @@ class Broker:
         if interactive:
             raise NoTerminalError(
                 f"signing in to profile '{self.profile.name}' needs a terminal and none is "
-                f"attached; run: scribeauth login --profile {self.profile.name} in one"
+                f"attached; run: {login_command(self.profile.name)} in one"
             )
         return False
 
@@ -358,94 +323,3 @@ class Broker:
             if not self.profile.identity_pool_id:
                 return entry
             return self._refresher.save_credentials(entry, tokens)
-
-    # -- the session ------------------------------------------------------------------------------
-
-    def change_password(self, old: str, new: str) -> None:
-        """Changes the signed-in user's password (ChangePassword with the cached access token).
-
-        An access token that has expired on this broker's clock is first renewed with the
-        refresh token, under the lock, and the new tokens are saved.
-
-        Raises:
-            SignInRequired: no session is cached, or it cannot be renewed.
-            UnauthorizedException: the current password is wrong
-                (:class:`~scribeauth.errors.PasswordPolicyError`: the new one is refused).
-        """
-        tokens = self.live_tokens()
-        self._refresher.sign_in_client().change_password(tokens.access_token, old, new)
-
-    def live_tokens(self) -> Tokens:
-        """The cached tokens, renewed under the lock first when the access token has expired
-        on this broker's clock.
-
-        Raises:
-            SignInRequired: no session is cached, or it cannot be renewed.
-        """
-        entry = self.cached()
-        tokens = entry.tokens if entry is not None else None
-        if entry is None or tokens is None:
-            raise self.sign_in_required()
-        expires = tokens.access.expires_at
-        if expires is None or expires <= self._now():
-            with self.cache.lock():
-                entry = self.cached()
-                renewed = self._refresher.refresh_tokens(entry) if entry is not None else None
-            if renewed is None or renewed.tokens is None:
-                raise self.sign_in_required()
-            tokens = renewed.tokens
-        return tokens
-
-    def sign_in_client(self) -> SignIn:
-        """The profile's sign-in client (with its remembered device), on this broker's clock."""
-        return self._refresher.sign_in_client()
-
-    def sign_out(self, *, forget_device: bool = False) -> SignOut:
-        """Revokes the refresh token (when possible), then deletes the cache, whatever happened.
-
-        The remembered device stays (the next sign-in may skip MFA on it) unless
-        ``forget_device``: then Cognito forgets it first (ForgetDevice), and the cache too.
-
-        Returns:
-            What happened: whether there was a session, whether its refresh token could be
-            revoked and was.
-
-        Raises:
-            CacheError: the cache file exists but cannot be removed.
-        """
-        from .login import can_revoke
-
-        if forget_device:
-            from .devices import DeviceCalls
-
-            DeviceCalls(self).forget_this()
-        entry = self.cache.load()
-        tokens = entry.tokens if entry is not None else None
-        revocable = tokens is not None and bool(tokens.refresh_token) and can_revoke(tokens)
-        revoked = False
-        if tokens is not None and tokens.refresh_token and revocable:
-            try:
-                self._refresher.sign_in_client().revoke(tokens.refresh_token)
-                revoked = True
-            except ScribeAuthError as err:
-                log().debug("profile %s: revoke failed (%s)", self.profile.name, err)
-        with self.cache.lock():
-            self.cache.delete()
-        return SignOut(
-            was_signed_in=entry is not None,
-            revocable=revocable,
-            revoked=revoked,
-            cache_deleted=True,
-        )
-
-    def logout(self) -> bool:
-        """:meth:`sign_out`; True when Cognito revoked the refresh token.
-
-        Raises:
-            CacheError: the cache file exists but cannot be removed.
-        """
-        return self.sign_out().revoked
-
-    def status(self) -> Status:
-        """Who is signed in and until when; never a secret. No network."""
-        return Status.of(self.profile, self.cached(), str(self.cache.path), self._now())

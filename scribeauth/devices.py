@@ -31,8 +31,8 @@ from .user_pool import UserPoolClient
 
 if TYPE_CHECKING:
     from .cache import ProfileCache
-    from .credentials import Broker
     from .login import SignIn
+    from .session import ProfileSession
 
 __all__ = [
     "DeviceCalls",
@@ -200,7 +200,7 @@ class DeviceCalls:
         broker: the profile's broker (its session, renewed when the access token expired).
     """
 
-    def __init__(self, broker: Broker) -> None:
+    def __init__(self, broker: ProfileSession) -> None:
         self._broker = broker
 
     def list(self) -> tuple[list[dict[str, Any]], str | None]:

@@ -25,9 +25,10 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.credentials import CredentialProvider, DeferredRefreshableCredentials
 
-from .credentials import Broker, _utcnow
+from .credentials import Broker
 from .errors import ConfigError
 from .models import REFRESH_WINDOW, AwsCredentials, format_expiration
+from .session import utcnow as _utcnow
 
 if TYPE_CHECKING:
     import boto3

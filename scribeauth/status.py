@@ -136,7 +136,7 @@ class Status(_Record):
 
 
 class SignOut(_Record):
-    """What :meth:`~scribeauth.credentials.Broker.sign_out` did.
+    """What :meth:`~scribeauth.session.ProfileSession.sign_out` did.
 
     Attributes:
         was_signed_in: a session was cached (else there was nothing to do).

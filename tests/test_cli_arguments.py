@@ -150,7 +150,9 @@ def test_configure_with_a_dash_profile_writes_a_runnable_line(
     # The line reaches the profile: "not signed in" (4), not a usage error (2).
     assert done.returncode == 4, done.stderr
     assert "'-x'" in done.stderr
-    assert "--profile=-x" in done.stderr or "--profile -x" in done.stderr
+    # ... and the hint names it so a parser takes it for the profile, not for an option.
+    assert "run: scribeauth login --profile=-x" in done.stderr
+    assert "--profile -x" not in done.stderr
 
 
 @pytest.mark.parametrize(

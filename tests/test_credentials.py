@@ -204,6 +204,22 @@ def test_no_session_and_no_terminal(stack: LocalStack) -> None:
     assert not broker(stack).cache.path.exists()
 
 
+def test_sign_in_hints_name_a_dash_profile_so_it_parses(stack: LocalStack) -> None:
+    # `--profile -x` would be taken for an option; both hints spell it `--profile=-x`.
+    write_profile(stack, name="-x", append=True)
+    with pytest.raises(SignInRequired) as required:
+        broker(stack, "-x", terminal=NO_TERMINAL).credentials()
+    assert str(required.value).endswith("; run: scribeauth login --profile=-x")
+    with pytest.raises(NoTerminalError) as no_terminal:
+        broker(stack, "-x", terminal=NO_TERMINAL).credentials(interactive=True)
+    assert str(no_terminal.value).endswith("; run: scribeauth login --profile=-x in one")
+    write_profile(stack, name="-b", extra={"scribe_login": "browser"}, append=True)
+    with pytest.raises(SignInRequired) as browser:
+        broker(stack, "-b", terminal=NO_TERMINAL).credentials()
+    assert str(browser.value).endswith("; run: scribeauth login --browser --profile=-b")
+    assert stack.recorder.requests == []
+
+
 def test_shorter_lived_credentials_have_a_window_that_fits(stack: LocalStack) -> None:
     # 10-minute credentials: refreshed in their last third (200 s), served from the cache before.
     stack.credential_lifetime = 600
