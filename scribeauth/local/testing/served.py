@@ -107,7 +107,9 @@ def serve_identity_pool(
     gateway = Gateway(lookup=service.lookup, region=region, now=clock) if with_gateway else None
     operations: list[str] = []
     server = make_server("127.0.0.1", 0, _router(service, gateway, operations), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield Served(f"http://127.0.0.1:{server.server_port}", service, clock, operations)
