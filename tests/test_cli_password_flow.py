@@ -11,7 +11,7 @@ import pytest
 from scribeauth.cli import main
 from scribeauth.config import aws_config_path, load_profile, write_profile
 from scribeauth.local.stack import LocalStack
-from scribeauth.local.testing import text_stdin
+from scribeauth.local.testing import text_stdin, write_srp_disabled_profile
 
 PROFILE = "scribe"
 
@@ -23,18 +23,7 @@ pytestmark = pytest.mark.usefixtures("no_terminal")
 @pytest.fixture(autouse=True)
 def srp_disabled_profile(stack: LocalStack) -> None:
     """[profile scribe] for alice through the app client that has SRP disabled."""
-    seed = stack.seed
-    write_profile(
-        aws_config_path(),
-        PROFILE,
-        {
-            "region": seed.region,
-            "scribe_client_id": seed.srp_disabled_client_id,
-            "scribe_user_pool_id": seed.user_pool_id,
-            "scribe_identity_pool_id": seed.identity_pool_id,
-            "scribe_username": seed.users["alice"].username,
-        },
-    )
+    write_srp_disabled_profile(stack)
 
 
 def login(monkeypatch: pytest.MonkeyPatch, password: str, *extra: str) -> int:

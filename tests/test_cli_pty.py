@@ -20,7 +20,7 @@ import pyotp
 from scribeauth.cli.console import Spinner
 from scribeauth.config import aws_config_path, load_profile, write_profile
 from scribeauth.local.stack import LocalStack
-from scribeauth.local.testing import BIN
+from scribeauth.local.testing import BIN, write_srp_disabled_profile
 from scribeauth.local.testing.pty import PtyCommand
 from scribeauth.local.testing.pty import pty_command as run_on_pty
 
@@ -202,23 +202,8 @@ def test_spinner_stays_silent_off_a_terminal_and_for_short_waits() -> None:
 # -- an app client without SRP: ask once before the password leaves (issue 11, item 2) ----------
 
 
-def _srp_disabled_profile(stack: LocalStack) -> None:
-    seed = stack.seed
-    write_profile(
-        aws_config_path(),
-        PROFILE,
-        {
-            "region": seed.region,
-            "scribe_client_id": seed.srp_disabled_client_id,
-            "scribe_user_pool_id": seed.user_pool_id,
-            "scribe_identity_pool_id": seed.identity_pool_id,
-            "scribe_username": seed.users["alice"].username,
-        },
-    )
-
-
 def test_without_srp_a_yes_pins_the_password_flow_and_signs_in(stack: LocalStack) -> None:
-    _srp_disabled_profile(stack)
+    write_srp_disabled_profile(stack)
     password = stack.seed.users["alice"].password
     with pty_command(["login", "--profile", PROFILE]) as term:
         term.expect("Password for alice: ")
@@ -238,7 +223,7 @@ def test_without_srp_a_yes_pins_the_password_flow_and_signs_in(stack: LocalStack
 
 
 def test_without_srp_a_no_sends_nothing_and_pins_nothing(stack: LocalStack) -> None:
-    _srp_disabled_profile(stack)
+    write_srp_disabled_profile(stack)
     password = stack.seed.users["alice"].password
     with pty_command(["login", "--profile", PROFILE]) as term:
         term.expect("Password for alice: ")

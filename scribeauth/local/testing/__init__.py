@@ -62,6 +62,7 @@ __all__ = [
     "text_stdin",
     "totp_now",
     "write_profile",
+    "write_srp_disabled_profile",
     "write_user_profile",
 ]
 
@@ -243,6 +244,25 @@ def write_user_profile(stack: LocalStack, user: str = "bob", name: str = PROFILE
     if seed_user.user_pool_id == stack.seed.user_pool_id:
         settings["scribe_identity_pool_id"] = stack.seed.identity_pool_id
     write_section(aws_config_path(), name, settings)
+
+
+def write_srp_disabled_profile(stack: LocalStack, user: str = "alice", name: str = PROFILE) -> None:
+    """``[profile NAME]`` for a seed user through the app client that does not allow SRP."""
+    from scribeauth.config import aws_config_path
+    from scribeauth.config import write_profile as write_section
+
+    seed = stack.seed
+    write_section(
+        aws_config_path(),
+        name,
+        {
+            "region": seed.region,
+            "scribe_client_id": seed.srp_disabled_client_id,
+            "scribe_user_pool_id": seed.user_pool_id,
+            "scribe_identity_pool_id": seed.identity_pool_id,
+            "scribe_username": seed.users[user].username,
+        },
+    )
 
 
 def totp_now(stack: LocalStack, user: str = "bob") -> str:
